@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "agent-config.h"
+#include "fuse/fuse-probe.h"
+#include "log.h"
+#include "mountinfo.h"
+
+#define DEFAULT_INTERVAL (5 * USEC_PER_SEC)
+#define DEFAULT_TIMEOUT (2 * USEC_PER_SEC)
+#define DEFAULT_QUEUE_MAX 120
+#define DEFAULT_SHIP_TIMEOUT (5 * USEC_PER_SEC)
+
+static const ConfigOption agent_options[] = {
+        { "config", 'c', CONFIG_STRING, offsetof(AgentConfig, config_file), "FILE", "INI configuration file",
+                CONFIG_ARGV_ONLY },
+        { "collector", 0, CONFIG_STRING, offsetof(AgentConfig, collector), "URL",
+                "collector base URL, e.g. http://127.0.0.1:7070" },
+        { "node", 0, CONFIG_STRING, offsetof(AgentConfig, node), "NAME", "node name" },
+        { "cluster", 0, CONFIG_STRING, offsetof(AgentConfig, cluster), "NAME", "cluster name" },
+        { "fuse", 0, CONFIG_STRV, offsetof(AgentConfig, fuse), "PATH",
+                "FUSE mount to probe (settings per mount in [fuse PATH] sections)" },
+        { "interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles" },
+        { "timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
+                "deadline of each probe; a probe past it is 'hung'" },
+        { "token_file", 0, CONFIG_STRING, offsetof(AgentConfig, token_file), "FILE",
+                "file holding the collector's bearer token" },
+        { "once", 0, CONFIG_BOOL, offsetof(AgentConfig, once), NULL,
+                "run one cycle, print the results, exit with the node status (0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN)",
+                CONFIG_ARGV_ONLY },
+        { "json", 0, CONFIG_BOOL, offsetof(AgentConfig, json), NULL, "with --once: print JSON", CONFIG_ARGV_ONLY },
+        { "log_level", 0, CONFIG_STRING, offsetof(AgentConfig, log_level), "LEVEL",
+                "debug, info, notice, warning or error" },
+        { "queue_max", 0, CONFIG_UINT, offsetof(AgentConfig, queue_max), "N",
+                "reports kept while the collector is unreachable (oldest dropped first)" },
+        { "ship_timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, ship_timeout), "DURATION",
+                "deadline of one report upload" },
+};
+
+void probe_target_done(ProbeTarget *t) {
+        if (t->settings) {
+                probe_settings_done(t->ops, t->settings);
+                t->settings = mfree(t->settings);
+        }
+        t->target = mfree(t->target);
+}
+
+void agent_config_done(AgentConfig *c) {
+        config_free_fields(agent_options, ELEMENTSOF(agent_options), c);
+        for (size_t i = 0; i < c->n_targets; i++)
+                probe_target_done(&c->targets[i]);
+        c->targets = mfree(c->targets);
+        c->n_targets = 0;
+}
+
+/* Finds the target of ops at path (normalised), adding it with default settings when absent. */
+static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, ProbeTarget **ret) {
+        _cleanup_(freep) char *norm = NULL;
+        int r = path_normalize(path, &norm);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_targets; i++)
+                if (c->targets[i].ops == ops && streq(c->targets[i].target, norm)) {
+                        *ret = &c->targets[i];
+                        return 0;
+                }
+        ProbeTarget *v = realloc(c->targets, sizeof(ProbeTarget) * (c->n_targets + 1));
+        if (!v)
+                return -ENOMEM;
+        c->targets = v;
+        void *settings = calloc(1, ops->settings_size ?: 1);
+        if (!settings)
+                return -ENOMEM;
+        probe_settings_init(ops, settings);
+        ProbeTarget *t = &c->targets[c->n_targets++];
+        *t = (ProbeTarget){ .ops = ops, .target = TAKE_PTR(norm), .settings = settings };
+        *ret = t;
+        return 0;
+}
+
+/* "[fuse /mnt/x]" or "[fuse \"/mnt/x\"]" */
+static int section_handler(void *obj, const char *section, const char *key, const char *value, char **ret_reason) {
+        AgentConfig *c = obj;
+        char family[32];
+        const char *rest;
+        ProbeTarget *t;
+        int r;
+
+        rest = strchr(section, ' ');
+        if (!rest || (size_t)(rest - section) >= sizeof(family))
+                return asprintf(ret_reason, "unknown section (expected [PROBE TARGET], e.g. [fuse /mnt/alluxio])") < 0
+                        ? -ENOMEM
+                        : -EINVAL;
+        memcpy(family, section, rest - section);
+        family[rest - section] = 0;
+        while (*rest == ' ')
+                rest++;
+        _cleanup_(freep) char *target = strdup(rest);
+        if (!target)
+                return -ENOMEM;
+        size_t l = strlen(target);
+        if (l >= 2 && target[0] == '"' && target[l - 1] == '"') {
+                memmove(target, target + 1, l - 2);
+                target[l - 2] = 0;
+        }
+        const ProbeOps *ops = probe_ops_find(family);
+        if (!ops)
+                return asprintf(ret_reason, "unknown probe '%s'", family) < 0 ? -ENOMEM : -EINVAL;
+        r = target_get(c, ops, target, &t);
+        if (r == -EINVAL)
+                return asprintf(ret_reason, "'%s' is not an absolute path without '..'", target) < 0 ? -ENOMEM
+                                                                                                    : -EINVAL;
+        if (r < 0)
+                return r;
+        if (streq(key, "timeout")) {
+                if (parse_duration(value, USEC_PER_SEC, &t->timeout) < 0 || t->timeout == 0)
+                        return asprintf(ret_reason, "'%s' is not a duration", value) < 0 ? -ENOMEM : -EINVAL;
+                return 0;
+        }
+        for (size_t i = 0; i < ops->n_options; i++)
+                if (streq(ops->options[i].key, key)) {
+                        _cleanup_(freep) char *err = NULL;
+                        r = config_set(&ops->options[i], t->settings, value, &err);
+                        if (r < 0 && err)
+                                *ret_reason = TAKE_PTR(err);
+                        return r;
+                }
+        return asprintf(ret_reason, "unknown key") < 0 ? -ENOMEM : -EINVAL;
+}
+
+static int fail(char **ret_error, const char *format, ...) _printf_(2, 3);
+static int fail(char **ret_error, const char *format, ...) {
+        va_list ap;
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return -EINVAL;
+}
+
+static bool valid_name(const char *s) {
+        if (isempty(s) || strlen(s) > 253)
+                return false;
+        for (; *s; s++)
+                if (!isgraph((unsigned char)*s))
+                        return false;
+        return true;
+}
+
+static int finish(AgentConfig *c, char **ret_error) {
+        ProbeTarget *t;
+        int r;
+
+        STRV_FOREACH(p, c->fuse) {
+                r = target_get(c, &fuse_probe_ops, *p, &t);
+                if (r == -EINVAL)
+                        return fail(ret_error, "bad value for 'fuse' (--fuse): '%s' is not an absolute path without '..'", *p);
+                if (r < 0)
+                        return r;
+        }
+        if (c->n_targets == 0)
+                return fail(ret_error, "nothing to check: give --fuse PATH or a [fuse PATH] section");
+        if (c->interval < 10 * USEC_PER_MSEC)
+                return fail(ret_error, "bad value for 'interval' (--interval): must be at least 10ms");
+        if (c->timeout == 0)
+                return fail(ret_error, "bad value for 'timeout' (--timeout): must be more than 0");
+        for (size_t i = 0; i < c->n_targets; i++) {
+                _cleanup_(freep) char *reason = NULL;
+                t = &c->targets[i];
+                usec_t to = t->timeout ?: c->timeout;
+                if (to >= c->interval)
+                        return fail(ret_error, "bad value for 'timeout' of %s %s: %s is not shorter than the interval (%s)",
+                                t->ops->name, t->target, FORMAT_DURATION(to), FORMAT_DURATION(c->interval));
+                r = probe_settings_check(t->ops, t->target, t->settings, &reason);
+                if (r < 0)
+                        return r == -ENOMEM ? r
+                                            : fail(ret_error, "bad settings for [%s %s]: %s", t->ops->name, t->target,
+                                                      reason ?: "invalid");
+        }
+        if (c->collector && !startswith(c->collector, "http://") && !startswith(c->collector, "https://"))
+                return fail(ret_error, "bad value for 'collector' (--collector): '%s' is not an http:// or https:// URL",
+                        c->collector);
+        if (!valid_name(c->node))
+                return fail(ret_error, "bad value for 'node' (--node): '%s' is empty or has spaces", strempty(c->node));
+        if (!valid_name(c->cluster))
+                return fail(ret_error, "bad value for 'cluster' (--cluster): '%s' is empty or has spaces",
+                        strempty(c->cluster));
+        if (c->log_level && log_level_from_string(c->log_level) < 0)
+                return fail(ret_error, "bad value for 'log_level' (--log-level): '%s' is not a level", c->log_level);
+        if (c->queue_max == 0)
+                return fail(ret_error, "bad value for 'queue_max' (--queue-max): must be at least 1");
+        return 0;
+}
+
+static void print_help(const AgentConfig *c) {
+        printf("Usage: vigil-agent [OPTIONS]\n\n"
+               "Probes this node's FUSE mounts with real syscalls in child processes that can never hang the\n"
+               "agent, and ships a report to the collector every interval.\n\nOptions:\n");
+        config_print_help(agent_options, ELEMENTSOF(agent_options), c, stdout);
+        printf("\nPer-mount settings go in [fuse PATH] sections of the config file:\n");
+        config_print_help(fuse_probe_ops.options, fuse_probe_ops.n_options,
+                &(FuseSettings){ .warn_latency = 500 * USEC_PER_MSEC, .readdir_entries = 16 }, stdout);
+        printf("  %-30s %s\n", "timeout = DURATION", "this mount's probe deadline (default: --timeout)");
+        printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
+               "See docs/configuration.md.\n");
+}
+
+int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error) {
+        AgentConfig c = {
+                .interval = DEFAULT_INTERVAL,
+                .timeout = DEFAULT_TIMEOUT,
+                .queue_max = DEFAULT_QUEUE_MAX,
+                .ship_timeout = DEFAULT_SHIP_TIMEOUT,
+        };
+        const char *file;
+        char host[256];
+        int r;
+
+        if (gethostname(host, sizeof(host)) < 0)
+                snprintf(host, sizeof(host), "localhost");
+        host[sizeof(host) - 1] = 0;
+        c.node = strdup(host);
+        c.cluster = strdup("default");
+        if (!c.node || !c.cluster) {
+                agent_config_done(&c);
+                return -ENOMEM;
+        }
+        config_find_file_arg(argc, argv, &file);
+        if (file) {
+                r = config_parse_file(agent_options, ELEMENTSOF(agent_options), "agent", &c, section_handler, file,
+                        ret_error);
+                if (r < 0)
+                        goto out;
+        }
+        r = config_parse_argv(agent_options, ELEMENTSOF(agent_options), &c, argc, argv, NULL, ret_error);
+        if (r == 1)
+                print_help(&c);
+        if (r == 2)
+                printf("vigil-agent %s\n", VIGIL_VERSION);
+        if (r != 0)
+                goto out;
+        r = finish(&c, ret_error);
+        if (r < 0)
+                goto out;
+        *ret = c;
+        return 0;
+out:
+        agent_config_done(&c);
+        return r;
+}

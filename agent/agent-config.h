@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * vigil-agent's settings: flags, the [agent] section of the INI file (same keys), and one
+ * "[<probe> <target>]" section per probe target, e.g.
+ *
+ *   [agent]
+ *   collector = http://collector:7070
+ *   interval = 5s
+ *
+ *   [fuse /mnt/alluxio]
+ *   canary = .vigil-canary
+ *   expect = ok
+ *   warn_latency = 300ms
+ *   timeout = 2s
+ */
+
+#include "probe.h"
+
+typedef struct ProbeTarget {
+        const ProbeOps *ops;
+        char *target;   /* normalised */
+        void *settings; /* ops->settings_size bytes, owned */
+        usec_t timeout; /* 0: the agent's --timeout */
+} ProbeTarget;
+
+void probe_target_done(ProbeTarget *t);
+
+typedef struct AgentConfig {
+        char *config_file;
+        char *collector;
+        char *node;
+        char *cluster;
+        char **fuse;
+        usec_t interval;
+        usec_t timeout;
+        char *token_file;
+        bool once;
+        bool json;
+        char *log_level;
+        unsigned queue_max;
+        usec_t ship_timeout;
+
+        ProbeTarget *targets; /* every probe target, from sections and flags */
+        size_t n_targets;
+} AgentConfig;
+
+/*
+ * Loads defaults, then the config file (--config), then the flags. Returns 0, 1 after --help
+ * (printed), 2 after --version, or -EINVAL with *ret_error set to one line naming the key and
+ * the reason (the caller exits 2), -ENOMEM.
+ */
+int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error);
+void agent_config_done(AgentConfig *c);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#include "macros.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+int strv_extend(char ***l, const char *value) {
+        size_t n = strv_length(*l);
+        _cleanup_(freep) char *v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        char **nl = realloc(*l, sizeof(char *) * (n + 2));
+        if (!nl)
+                return -ENOMEM;
+        nl[n] = TAKE_PTR(v);
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}

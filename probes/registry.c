@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#include "fuse/fuse-probe.h"
+#include "probe.h"
+
+const ProbeOps *const probe_registry[] = {
+        &fuse_probe_ops,
+        NULL,
+};
+
+const ProbeOps *probe_ops_find(const char *name) {
+        for (size_t i = 0; probe_registry[i]; i++)
+                if (streq(probe_registry[i]->name, name))
+                        return probe_registry[i];
+        return NULL;
+}
