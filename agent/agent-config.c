@@ -114,6 +114,8 @@ static int section_handler(void *obj, const char *section, const char *key, cons
                                                                                                     : -EINVAL;
         if (r < 0)
                 return r;
+        if (!key)
+                return 0; /* the section header alone declares the target */
         if (streq(key, "timeout")) {
                 if (parse_duration(value, USEC_PER_SEC, &t->timeout) < 0 || t->timeout == 0)
                         return asprintf(ret_reason, "'%s' is not a duration", value) < 0 ? -ENOMEM : -EINVAL;
@@ -200,8 +202,10 @@ static void print_help(const AgentConfig *c) {
                "agent, and ships a report to the collector every interval.\n\nOptions:\n");
         config_print_help(agent_options, ELEMENTSOF(agent_options), c, stdout);
         printf("\nPer-mount settings go in [fuse PATH] sections of the config file:\n");
-        config_print_help(fuse_probe_ops.options, fuse_probe_ops.n_options,
-                &(FuseSettings){ .warn_latency = 500 * USEC_PER_MSEC, .readdir_entries = 16 }, stdout);
+        FuseSettings defaults;
+        probe_settings_init(&fuse_probe_ops, &defaults);
+        config_print_keys(fuse_probe_ops.options, fuse_probe_ops.n_options, &defaults, stdout);
+        probe_settings_done(&fuse_probe_ops, &defaults);
         printf("  %-30s %s\n", "timeout = DURATION", "this mount's probe deadline (default: --timeout)");
         printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
                "See docs/configuration.md.\n");

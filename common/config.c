@@ -154,11 +154,15 @@ typedef struct IniContext {
         int r;
 } IniContext;
 
+static void section_declared(IniContext *c, const char *line);
+
 static char *config_ini_reader(char *str, int num, void *stream) {
         IniContext *c = stream;
         char *s = fgets(str, num, c->f);
-        if (s)
+        if (s) {
                 c->lineno++;
+                section_declared(c, s);
+        }
         return s;
 }
 
@@ -194,6 +198,33 @@ static int config_ini_handler(void *userdata, const char *section, const char *k
                                     : make_error(&c->error, "%s:%d: [%s] %s: %s", c->path, lineno, section, key,
                                               reason ?: "invalid");
         return 1;
+}
+
+/* inih says nothing of a section without keys, yet "[fuse /mnt/x]" alone declares a target: tell
+ * the section callback about every section header, with key and value NULL. */
+static void section_declared(IniContext *c, const char *line) {
+        _cleanup_(freep) char *reason = NULL;
+        const char *p = line;
+
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (*p != '[' || c->r < 0 || !c->section_fn)
+                return;
+        const char *e = strchr(p, ']');
+        if (!e)
+                return;
+        _cleanup_(freep) char *name = strndup(p + 1, e - p - 1);
+        if (!name) {
+                c->r = -ENOMEM;
+                return;
+        }
+        if (isempty(name) || streq(name, c->main_section))
+                return;
+        int r = c->section_fn(c->obj, name, NULL, NULL, &reason);
+        if (r < 0)
+                c->r = r == -ENOMEM ? r
+                                    : make_error(&c->error, "%s:%d: [%s]: %s", c->path, c->lineno, name,
+                                              reason ?: "invalid");
 }
 
 int config_parse_file(const ConfigOption *table, size_t n, const char *main_section, void *obj,
@@ -350,25 +381,35 @@ static void print_value(const ConfigOption *o, const void *obj, FILE *f) {
         }
 }
 
-void config_print_help(const ConfigOption *table, size_t n, const void *obj, FILE *f) {
+static void print_rows(const ConfigOption *table, size_t n, const void *obj, bool as_keys, FILE *f) {
         for (size_t i = 0; i < n; i++) {
                 char flag[64], left[128];
+                const char *mv = table[i].metavar;
                 if (table[i].flags & CONFIG_HIDDEN)
                         continue;
                 flag_name(table[i].key, flag, sizeof(flag));
-                if (table[i].short_flag)
-                        snprintf(left, sizeof(left), "-%c, --%s%s%s", table[i].short_flag, flag,
-                                table[i].metavar ? " " : "", strempty(table[i].metavar));
+                if (as_keys)
+                        snprintf(left, sizeof(left), "%s = %s", table[i].key, mv ?: "yes|no");
+                else if (table[i].short_flag)
+                        snprintf(left, sizeof(left), "-%c, --%s%s%s", table[i].short_flag, flag, mv ? " " : "",
+                                strempty(mv));
                 else
-                        snprintf(left, sizeof(left), "    --%s%s%s", flag, table[i].metavar ? " " : "",
-                                strempty(table[i].metavar));
+                        snprintf(left, sizeof(left), "    --%s%s%s", flag, mv ? " " : "", strempty(mv));
                 fprintf(f, "  %-30s %s", left, table[i].help);
                 if (table[i].type == CONFIG_STRV)
                         fprintf(f, " (repeatable)");
                 print_value(&table[i], obj, f);
                 fputc('\n', f);
         }
+}
+
+void config_print_help(const ConfigOption *table, size_t n, const void *obj, FILE *f) {
+        print_rows(table, n, obj, false, f);
         fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "show this help", "    --version", "show the version");
+}
+
+void config_print_keys(const ConfigOption *table, size_t n, const void *obj, FILE *f) {
+        print_rows(table, n, obj, true, f);
 }
 
 void config_free_fields(const ConfigOption *table, size_t n, void *obj) {

@@ -44,7 +44,9 @@ typedef struct ConfigOption {
         int (*parse)(void *obj, const char *value, char **ret_reason);
 } ConfigOption;
 
-/* Callback for INI sections other than the main one; may set *ret_reason on error. */
+/* Callback for INI sections other than the main one; may set *ret_reason on error. It is also
+ * called once for each section header with key and value NULL (so that a section without keys
+ * still counts). */
 typedef int (*config_section_fn)(void *obj, const char *section, const char *key, const char *value,
         char **ret_reason);
 
@@ -77,6 +79,9 @@ int config_check_required(const ConfigOption *table, size_t n, const void *obj, 
 
 /* Prints the options part of --help, with the current values of obj as defaults. */
 void config_print_help(const ConfigOption *table, size_t n, const void *obj, FILE *f);
+
+/* Prints the table as config-file keys ("key = VALUE  help (default: ...)"), for section settings. */
+void config_print_keys(const ConfigOption *table, size_t n, const void *obj, FILE *f);
 
 /* Frees the STRING and STRV fields of obj. */
 void config_free_fields(const ConfigOption *table, size_t n, void *obj);

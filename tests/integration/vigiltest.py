@@ -108,7 +108,7 @@ class Process:
     def alive(self):
         return self.proc.poll() is None
 
-    def signal(self, sig):
+    def kill(self, sig):
         if self.alive():
             os.kill(self.proc.pid, sig)
 
@@ -184,7 +184,7 @@ class VigilTestCase(unittest.TestCase):
             with open(d + "/abort", "w") as f:
                 f.write("1")
         if daemon is not None:
-            daemon.signal(signal.SIGCONT)
+            daemon.kill(signal.SIGCONT)
         subprocess.run(["fusermount3", "-uz", mnt], capture_output=True)
         subprocess.run(["umount", "-l", mnt], capture_output=True)
         if daemon is not None:

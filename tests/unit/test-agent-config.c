@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "agent-config.h"
+#include "fuse/fuse-probe.h"
+
+static char *write_file(const char *content) {
+        char *path = strdup("/tmp/test-agent-config-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+        close(fd);
+        return path;
+}
+
+/* Loads argv (NULL-terminated); returns r and the error line (caller frees). */
+static int load(AgentConfig *c, char **ret_error, ...) {
+        char *argv[32] = { (char *)"vigil-agent" };
+        int argc = 1;
+        va_list ap;
+        va_start(ap, ret_error);
+        for (char *a; (a = va_arg(ap, char *));)
+                argv[argc++] = a;
+        va_end(ap);
+        *ret_error = NULL;
+        return agent_config_load(argc, argv, c, ret_error);
+}
+
+static void flags_set_values_and_defaults_fill_the_rest(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a//", "--interval", "200ms", "--timeout", "100ms", "--node", "n1", NULL), 0);
+        assert_int_equal(c.interval, 200 * USEC_PER_MSEC);
+        assert_int_equal(c.timeout, 100 * USEC_PER_MSEC);
+        assert_string_equal(c.node, "n1");
+        assert_string_equal(c.cluster, "default");
+        assert_int_equal(c.n_targets, 1);
+        assert_string_equal(c.targets[0].target, "/mnt/a");
+        agent_config_done(&c);
+}
+
+static void timeout_not_below_interval_is_rejected_naming_the_key(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a", "--interval", "1s", NULL), -EINVAL);
+        assert_non_null(strstr(err, "'timeout'"));
+        assert_non_null(strstr(err, "not shorter than the interval"));
+        free(err);
+}
+
+static void bad_duration_names_key_and_flag(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a", "--interval", "5x", NULL), -EINVAL);
+        assert_string_equal(err, "bad value for 'interval' (--interval): '5x' is not a duration (e.g. 5s, 200ms, 1h)");
+        free(err);
+}
+
+static void relative_mount_path_is_rejected(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "mnt/a", NULL), -EINVAL);
+        assert_non_null(strstr(err, "'fuse'"));
+        free(err);
+}
+
+static void nothing_to_check_is_an_error(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, NULL), -EINVAL);
+        assert_non_null(strstr(err, "nothing to check"));
+        free(err);
+}
+
+static void unknown_flag_is_an_error(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "/m", "--bogus", NULL), -EINVAL);
+        assert_non_null(strstr(err, "--bogus"));
+        free(err);
+}
+
+static void file_sections_configure_mounts_and_flags_override(void **state) {
+        char *path = write_file("[agent]\n"
+                                "interval = 10s\n"
+                                "cluster = prod\n"
+                                "[fuse /mnt/alluxio]\n"
+                                "canary = .vigil-canary\n"
+                                "expect = ok\n"
+                                "warn_latency = 300ms\n"
+                                "timeout = 1s\n");
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--config", path, "--cluster", "override", "--fuse", "/mnt/alluxio", NULL), 0);
+        assert_int_equal(c.interval, 10 * USEC_PER_SEC);
+        assert_string_equal(c.cluster, "override");
+        assert_int_equal(c.n_targets, 1); /* --fuse of the same mount does not duplicate it */
+        const FuseSettings *s = c.targets[0].settings;
+        assert_string_equal(s->canary, ".vigil-canary");
+        assert_string_equal(s->expect, "ok");
+        assert_int_equal(s->warn_latency, 300 * USEC_PER_MSEC);
+        assert_int_equal(c.targets[0].timeout, USEC_PER_SEC);
+        agent_config_done(&c);
+        unlink(path);
+        free(path);
+}
+
+static void file_errors_name_file_line_and_key(void **state) {
+        char *path = write_file("[agent]\ninterval = 5s\nbogus = 1\n");
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--config", path, "--fuse", "/m", NULL), -EINVAL);
+        char expect[256];
+        snprintf(expect, sizeof(expect), "%s:3: unknown key 'bogus' in [agent]", path);
+        assert_string_equal(err, expect);
+        free(err);
+        unlink(path);
+        free(path);
+
+        path = write_file("[fuse /m]\nexpect = x\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "'expect' needs a 'canary' file"));
+        free(err);
+        unlink(path);
+        free(path);
+
+        path = write_file("[nfs /m]\nx = 1\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "unknown probe 'nfs'"));
+        free(err);
+        unlink(path);
+        free(path);
+}
+
+static void section_without_keys_declares_the_mount(void **state) {
+        char *path = write_file("[fuse /mnt/a]\n[fuse /mnt/b]\n# nothing else\n");
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--config", path, NULL), 0);
+        assert_int_equal(c.n_targets, 2);
+        assert_string_equal(c.targets[1].target, "/mnt/b");
+        agent_config_done(&c);
+        unlink(path);
+        free(path);
+}
+
+static void missing_config_file_is_an_error(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--config", "/nonexistent/agent.ini", NULL), -EINVAL);
+        assert_non_null(strstr(err, "cannot read config file /nonexistent/agent.ini"));
+        free(err);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(flags_set_values_and_defaults_fill_the_rest),
+                cmocka_unit_test(timeout_not_below_interval_is_rejected_naming_the_key),
+                cmocka_unit_test(bad_duration_names_key_and_flag),
+                cmocka_unit_test(relative_mount_path_is_rejected),
+                cmocka_unit_test(nothing_to_check_is_an_error),
+                cmocka_unit_test(unknown_flag_is_an_error),
+                cmocka_unit_test(file_sections_configure_mounts_and_flags_override),
+                cmocka_unit_test(file_errors_name_file_line_and_key),
+                cmocka_unit_test(section_without_keys_declares_the_mount),
+                cmocka_unit_test(missing_config_file_is_an_error),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* vigilctl's `nodes`, `node` and `events` views rendered from fixed collector answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "json-util.h"
+
+typedef int (*render_fn)(json_object *o, bool color, FILE *f);
+
+static char *render(render_fn fn, const char *text, int *ret) {
+        _cleanup_json_ json_object *o = NULL;
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        assert_int_equal(ctl_parse_json_object(text, strlen(text), &o), 0);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        *ret = fn(o, false, f);
+        fclose(f);
+        return buf;
+}
+
+static const char nodes[] =
+        "{\"nodes\": ["
+        " {\"name\": \"node-a\", \"cluster\": \"demo\", \"status\": \"CRIT\", \"last_report_age_s\": 1.2,"
+        "  \"stale\": false, \"agent_version\": \"0.1.0\", \"checks_total\": 3, \"checks_failing\": 1},"
+        " {\"name\": \"node-bb\", \"cluster\": \"demo\", \"status\": \"CRIT\", \"last_report_age_s\": 42.0,"
+        "  \"stale\": true, \"agent_version\": \"0.1.0\", \"checks_total\": 3, \"checks_failing\": 0},"
+        " {\"name\": \"node-c\", \"cluster\": \"demo\", \"status\": \"OK\", \"last_report_age_s\": 0.5,"
+        "  \"stale\": false, \"agent_version\": \"0.1.0\", \"checks_total\": 3, \"checks_failing\": 0}]}";
+
+static void test_nodes_table_has_one_aligned_row_per_node(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_nodes_render, nodes, &r);
+
+        assert_int_equal(r, 2);
+        assert_true(startswith(out, "NODE     STATUS   LAST-REPORT       CHECKS  FAILING  AGENT\n") != NULL);
+        assert_non_null(strstr(out, "\nnode-a   CRIT     1.2 s ago              3        1  0.1.0\n"));
+        assert_non_null(strstr(out, "\nnode-bb  CRIT     42 s ago (stale)       3        0  0.1.0\n"));
+        assert_non_null(strstr(out, "\nnode-c   OK       500 ms ago             3        0  0.1.0\n"));
+}
+
+static void test_nodes_without_any_node_is_unknown(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_nodes_render, "{\"nodes\": []}", &r);
+
+        assert_int_equal(r, 3);
+        assert_string_equal(out, "no agent has reported\n");
+}
+
+static void test_node_view_has_header_and_checks_worst_first(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_node_render,
+                "{\"name\": \"node-a\", \"cluster\": \"demo\", \"status\": \"WARN\", \"last_report_age_s\": "
+                "2.0,"
+                " \"stale\": false, \"agent_version\": \"0.1.0\", \"boot_id\": \"b00t\", \"seq\": 7,"
+                " \"interval_ms\": 5000, \"checks\": ["
+                "  {\"name\": \"fuse.mount\", \"target\": \"/mnt/a\", \"status\": \"OK\", \"message\": "
+                "\"ok\","
+                "   \"latency_ms\": 0.3},"
+                "  {\"name\": \"fuse.read\", \"target\": \"/mnt/a\", \"status\": \"WARN\","
+                "   \"message\": \"slow read: 812 ms\", \"latency_ms\": 812.0}]}",
+                &r);
+        const char *warn, *ok;
+
+        assert_int_equal(r, 1);
+        assert_true(startswith(out,
+                            "node:        node-a (cluster demo)\n"
+                            "status:      WARN\n"
+                            "last report: 2.0 s ago, seq 7, every 5.0 s\n"
+                            "agent:       0.1.0, boot b00t\n") != NULL);
+        warn = strstr(out, "slow read: 812 ms");
+        ok = strstr(out, "fuse.mount");
+        assert_non_null(warn);
+        assert_non_null(ok);
+        assert_true(warn < ok);
+}
+
+static void test_events_table_shows_local_time_and_transition(void **state) {
+        int r;
+        _cleanup_(freep) char *out = NULL;
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        out = render(ctl_events_render,
+                "{\"events\": ["
+                " {\"id\": 1, \"time_ms\": 1764075600000, \"node\": \"node-a\", \"check\": \"fuse.mount\","
+                "  \"target\": \"/mnt/alluxio\", \"from\": \"NONE\", \"to\": \"CRIT\","
+                "  \"message\": \"FUSE daemon gone: transport endpoint is not connected\"},"
+                " {\"id\": 2, \"time_ms\": 1764075660500, \"node\": \"node-a\", \"check\": \"fuse.mount\","
+                "  \"target\": \"/mnt/alluxio\", \"from\": \"CRIT\", \"to\": \"OK\", \"message\": \"ok\"}]}",
+                &r);
+
+        assert_int_equal(r, 0);
+        assert_true(startswith(out,
+                            "TIME                 NODE    CHECK       TARGET        FROM→TO    MESSAGE\n") !=
+                NULL);
+        assert_non_null(strstr(out,
+                "\n2025-11-25 13:00:00  node-a  fuse.mount  /mnt/alluxio  NONE→CRIT  "
+                "FUSE daemon gone: transport endpoint is not connected\n"));
+        assert_non_null(
+                strstr(out, "\n2025-11-25 13:01:00  node-a  fuse.mount  /mnt/alluxio  CRIT→OK    ok\n"));
+}
+
+static void test_events_empty_and_malformed(void **state) {
+        int r;
+        _cleanup_(freep) char *empty = render(ctl_events_render, "{\"events\": []}", &r);
+
+        assert_int_equal(r, 0);
+        assert_string_equal(empty, "no events\n");
+        free(render(ctl_events_render, "{\"error\": \"x\"}", &r));
+        assert_int_equal(r, -EBADMSG);
+}
+
+static void test_url_helpers_escape(void **state) {
+        _cleanup_(freep) char *path = NULL, *url = strdup("/v1/events");
+
+        assert_int_equal(ctl_url_path("/v1/nodes/", "a b/c", &path), 0);
+        assert_string_equal(path, "/v1/nodes/a%20b%2Fc");
+        assert_int_equal(ctl_url_append_query(&url, "since", "1764075600"), 0);
+        assert_int_equal(ctl_url_append_query(&url, "node", "n&1"), 0);
+        assert_string_equal(url, "/v1/events?since=1764075600&node=n%261");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_nodes_table_has_one_aligned_row_per_node),
+                cmocka_unit_test(test_nodes_without_any_node_is_unknown),
+                cmocka_unit_test(test_node_view_has_header_and_checks_worst_first),
+                cmocka_unit_test(test_events_table_shows_local_time_and_transition),
+                cmocka_unit_test(test_events_empty_and_malformed),
+                cmocka_unit_test(test_url_helpers_escape),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

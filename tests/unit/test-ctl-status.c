@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* vigilctl's `status` screen and exit codes, rendered from fixed /v1/cluster answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "json-util.h"
+
+/* A cluster of two nodes, one of them stale and one with a dead FUSE daemon, as ?failing=1. */
+static const char cluster_failing[] =
+        "{\"cluster\": \"demo\", \"status\": \"CRIT\", \"message\": \"2 of 2 nodes CRIT\","
+        " \"generated_at_ms\": 1764075600000,"
+        " \"agents\": {\"ready\": 1, \"expected\": 2, \"percent\": 50.0, \"stale\": 1},"
+        " \"families\": [{\"family\": \"agent\", \"ok\": 1, \"warn\": 0, \"crit\": 1, \"unknown\": 0},"
+        "                {\"family\": \"fuse\", \"ok\": 0, \"warn\": 1, \"crit\": 1, \"unknown\": 0}],"
+        " \"nodes\": ["
+        "  {\"name\": \"node-b\", \"status\": \"CRIT\", \"last_report_age_s\": 42.5, \"stale\": true,"
+        "   \"checks\": [{\"name\": \"agent.report\", \"target\": \"\", \"status\": \"CRIT\","
+        "                \"message\": \"no report for 42 s\", \"latency_ms\": 0}]},"
+        "  {\"name\": \"node-a\", \"status\": \"CRIT\", \"last_report_age_s\": 1.2, \"stale\": false,"
+        "   \"checks\": [{\"name\": \"fuse.mount\", \"target\": \"/mnt/alluxio\", \"status\": \"CRIT\","
+        "                \"message\": \"FUSE daemon gone: transport endpoint is not connected\","
+        "                \"latency_ms\": 0.4, \"errno\": 107, \"errno_name\": \"ENOTCONN\"}]}"
+        " ]}";
+
+static const char cluster_ok[] =
+        "{\"cluster\": \"demo\", \"status\": \"OK\", \"message\": \"2 of 2 nodes OK\","
+        " \"agents\": {\"ready\": 2, \"expected\": 2, \"percent\": 100.0, \"stale\": 0},"
+        " \"families\": [{\"family\": \"fuse\", \"ok\": 2, \"warn\": 0, \"crit\": 0, \"unknown\": 0}],"
+        " \"nodes\": []}";
+
+static json_object *parse(const char *text) {
+        json_object *o = NULL;
+        assert_int_equal(ctl_parse_json_object(text, strlen(text), &o), 0);
+        return o;
+}
+
+/* Renders text and returns the screen (caller frees); *ret_status gets the renderer's result. */
+static char *render(const char *text, unsigned max_nodes, int *ret_status) {
+        _cleanup_json_ json_object *o = parse(text);
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_non_null(f);
+        *ret_status = ctl_status_render(o, max_nodes, false, f);
+        fclose(f);
+        return buf;
+}
+
+static bool has_line(const char *screen, const char *line) {
+        size_t l = strlen(line);
+        for (const char *p = screen; p; p = strchr(p, '\n')) {
+                if (*p == '\n')
+                        p++;
+                if (strncmp(p, line, l) == 0 && (p[l] == '\n' || p[l] == 0))
+                        return true;
+        }
+        return false;
+}
+
+static void test_status_first_line_is_the_cluster_verdict(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
+
+        assert_true(startswith(screen, "cluster demo: CRIT — 2 of 2 nodes CRIT\n") != NULL);
+}
+
+static void test_status_shows_agents_ready_in_kubectl_form(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
+
+        assert_true(has_line(screen, "agents: 1 ready / 2 expected = 50 %"));
+        free(screen);
+        screen = render(cluster_ok, 20, &s);
+        assert_true(has_line(screen, "agents: 2 ready / 2 expected = 100 %"));
+}
+
+static void test_status_agents_percent_never_rounds_up_to_100(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(
+                "{\"status\": \"CRIT\", \"agents\": {\"ready\": 199, \"expected\": 200, \"percent\": 99.5}}",
+                20, &s);
+
+        assert_true(has_line(screen, "agents: 199 ready / 200 expected = 99 %"));
+}
+
+static void test_status_counts_nodes_per_check_family(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
+
+        assert_true(has_line(screen, "FAMILY    OK  WARN  CRIT  UNKNOWN"));
+        assert_true(has_line(screen, "agent      1     0     1        0"));
+        assert_true(has_line(screen, "fuse       0     1     1        0"));
+}
+
+static void test_status_lists_failing_checks_under_their_node(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
+        const char *a = strstr(screen, "node-a: CRIT (last report 1.2 s ago)\n");
+        const char *b = strstr(screen, "node-b: CRIT (stale, last report 42 s ago)\n");
+
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(strstr(a,
+                "\n    CRIT     fuse.mount    /mnt/alluxio  "
+                "FUSE daemon gone: transport endpoint is not connected\n"));
+        assert_non_null(strstr(b, "\n    CRIT     agent.report                no report for 42 s\n"));
+}
+
+static void test_status_limits_the_failing_nodes_listed(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_failing, 1, &s);
+
+        /* Same status, same name order: node-a comes first, node-b is summarised. */
+        assert_non_null(strstr(screen, "node-a: CRIT"));
+        assert_null(strstr(screen, "node-b: CRIT"));
+        assert_non_null(strstr(screen, "... and 1 more failing node "));
+}
+
+static void test_status_all_ok_says_so(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_ok, 20, &s);
+
+        assert_int_equal(s, 0);
+        assert_true(has_line(screen, "no failing nodes"));
+        assert_null(strstr(screen, "failing nodes:"));
+}
+
+static void test_status_exit_code_is_the_cluster_status(void **state) {
+        int s;
+        free(render(cluster_failing, 20, &s));
+        assert_int_equal(s, 2);
+        free(render("{\"status\": \"WARN\"}", 20, &s));
+        assert_int_equal(s, 1);
+        free(render("{\"status\": \"UNKNOWN\", \"message\": \"no agent has reported\"}", 20, &s));
+        assert_int_equal(s, 3);
+}
+
+static void test_status_answer_without_status_is_an_error(void **state) {
+        int s;
+        free(render("{\"cluster\": \"demo\"}", 20, &s));
+        assert_int_equal(s, -EBADMSG);
+}
+
+static void test_exit_code_follows_nagios(void **state) {
+        assert_int_equal(ctl_exit_code_from_string("OK"), 0);
+        assert_int_equal(ctl_exit_code_from_string("WARN"), 1);
+        assert_int_equal(ctl_exit_code_from_string("CRIT"), 2);
+        assert_int_equal(ctl_exit_code_from_string("UNKNOWN"), 3);
+        assert_int_equal(ctl_exit_code_from_string("crit"), 2);
+        /* Anything the collector may add later, or nothing at all, is not known to be fine. */
+        assert_int_equal(ctl_exit_code_from_string("DEGRADED"), 3);
+        assert_int_equal(ctl_exit_code_from_string(NULL), 3);
+        assert_int_equal(CTL_EXIT_ERROR, 3);
+}
+
+static void test_nodes_exit_code_is_the_worst_node(void **state) {
+        _cleanup_json_ json_object *mixed = parse("{\"nodes\": [{\"name\": \"a\", \"status\": \"OK\"},"
+                                                  " {\"name\": \"b\", \"status\": \"CRIT\"},"
+                                                  " {\"name\": \"c\", \"status\": \"UNKNOWN\"},"
+                                                  " {\"name\": \"d\", \"status\": \"WARN\"}]}");
+        _cleanup_json_ json_object *warn = parse("{\"nodes\": [{\"name\": \"a\", \"status\": \"OK\"},"
+                                                 " {\"name\": \"d\", \"status\": \"WARN\"}]}");
+        _cleanup_json_ json_object *none = parse("{\"nodes\": []}");
+        _cleanup_json_ json_object *bad = parse("{\"node\": []}");
+
+        assert_int_equal(ctl_nodes_status(mixed), 2);
+        assert_int_equal(ctl_nodes_status(warn), 1);
+        assert_int_equal(ctl_nodes_status(none), 3);
+        assert_int_equal(ctl_nodes_status(bad), -EBADMSG);
+}
+
+static void test_answer_that_is_not_one_json_object_is_rejected(void **state) {
+        json_object *o = NULL;
+        static const char *const bad[] = {"", "<html>502 Bad Gateway</html>", "{\"status\": ", "[1, 2]",
+                "{\"a\": 1} trailing", "{\"a\": 1}{\"b\": 2}"};
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(ctl_parse_json_object(bad[i], strlen(bad[i]), &o), -EBADMSG);
+        assert_int_equal(ctl_parse_json_object("{\"a\": 1}\n", 9, &o), 0);
+        json_object_put(o);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_status_first_line_is_the_cluster_verdict),
+                cmocka_unit_test(test_status_shows_agents_ready_in_kubectl_form),
+                cmocka_unit_test(test_status_agents_percent_never_rounds_up_to_100),
+                cmocka_unit_test(test_status_counts_nodes_per_check_family),
+                cmocka_unit_test(test_status_lists_failing_checks_under_their_node),
+                cmocka_unit_test(test_status_limits_the_failing_nodes_listed),
+                cmocka_unit_test(test_status_all_ok_says_so),
+                cmocka_unit_test(test_status_exit_code_is_the_cluster_status),
+                cmocka_unit_test(test_status_answer_without_status_is_an_error),
+                cmocka_unit_test(test_exit_code_follows_nagios),
+                cmocka_unit_test(test_nodes_exit_code_is_the_worst_node),
+                cmocka_unit_test(test_answer_that_is_not_one_json_object_is_rejected),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
