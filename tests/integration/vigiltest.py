@@ -229,3 +229,61 @@ def children_of(pid):
         if int(fields[1]) == pid:
             out.append((int(d), fields[0]))
     return out
+
+
+class NotifyListener:
+    """A NOTIFY_SOCKET (AF_UNIX datagram) that records what a service sends with sd_notify."""
+
+    def __init__(self, path):
+        import threading
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.1)
+        self.messages = []
+        self.lock = threading.Lock()
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while self.running:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.messages.append((time.monotonic(), data.decode(errors="replace")))
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+    def values(self, key):
+        """Every value sent for key (e.g. "STATUS"), in order, with its arrival time."""
+        out = []
+        with self.lock:
+            for t, msg in self.messages:
+                for line in msg.split("\n"):
+                    if line.startswith(key + "="):
+                        out.append((t, line[len(key) + 1:]))
+        return out
+
+    def statuses(self):
+        return [v for _, v in self.values("STATUS")]
+
+    def last_status(self):
+        s = self.statuses()
+        return s[-1] if s else ""
+
+
+def start_agent_notified(case, args, extra_env=None):
+    """Starts vigil-agent with a NOTIFY_SOCKET; returns (process, listener)."""
+    listener = NotifyListener(case.path("notify.sock"))
+    case.addCleanup(listener.close)
+    env = dict(os.environ, NOTIFY_SOCKET=listener.path, **(extra_env or {}))
+    p = case.start("agent", [binary("vigil-agent"), *args], env=env)
+    return p, listener
