@@ -14,29 +14,31 @@
 #define DEFAULT_SHIP_TIMEOUT (5 * USEC_PER_SEC)
 
 static const ConfigOption agent_options[] = {
-        { "config", 'c', CONFIG_STRING, offsetof(AgentConfig, config_file), "FILE", "INI configuration file",
-                CONFIG_ARGV_ONLY },
-        { "collector", 0, CONFIG_STRING, offsetof(AgentConfig, collector), "URL",
-                "collector base URL, e.g. http://127.0.0.1:7070" },
-        { "node", 0, CONFIG_STRING, offsetof(AgentConfig, node), "NAME", "node name" },
-        { "cluster", 0, CONFIG_STRING, offsetof(AgentConfig, cluster), "NAME", "cluster name" },
-        { "fuse", 0, CONFIG_STRV, offsetof(AgentConfig, fuse), "PATH",
-                "FUSE mount to probe (settings per mount in [fuse PATH] sections)" },
-        { "interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles" },
-        { "timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
-                "deadline of each probe; a probe past it is 'hung'" },
-        { "token_file", 0, CONFIG_STRING, offsetof(AgentConfig, token_file), "FILE",
-                "file holding the collector's bearer token" },
-        { "once", 0, CONFIG_BOOL, offsetof(AgentConfig, once), NULL,
-                "run one cycle, print the results, exit with the node status (0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN)",
-                CONFIG_ARGV_ONLY },
-        { "json", 0, CONFIG_BOOL, offsetof(AgentConfig, json), NULL, "with --once: print JSON", CONFIG_ARGV_ONLY },
-        { "log_level", 0, CONFIG_STRING, offsetof(AgentConfig, log_level), "LEVEL",
-                "debug, info, notice, warning or error" },
-        { "queue_max", 0, CONFIG_UINT, offsetof(AgentConfig, queue_max), "N",
-                "reports kept while the collector is unreachable (oldest dropped first)" },
-        { "ship_timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, ship_timeout), "DURATION",
-                "deadline of one report upload" },
+        {"config", 'c', CONFIG_STRING, offsetof(AgentConfig, config_file), "FILE", "INI configuration file",
+                CONFIG_ARGV_ONLY},
+        {"collector", 0, CONFIG_STRING, offsetof(AgentConfig, collector), "URL",
+                "collector base URL, e.g. http://127.0.0.1:7070"},
+        {"node", 0, CONFIG_STRING, offsetof(AgentConfig, node), "NAME", "node name"},
+        {"cluster", 0, CONFIG_STRING, offsetof(AgentConfig, cluster), "NAME", "cluster name"},
+        {"fuse", 0, CONFIG_STRV, offsetof(AgentConfig, fuse), "PATH",
+                "FUSE mount to probe (settings per mount in [fuse PATH] sections)"},
+        {"interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles"},
+        {"timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
+                "deadline of each probe; a probe past it is 'hung'"},
+        {"token_file", 0, CONFIG_STRING, offsetof(AgentConfig, token_file), "FILE",
+                "file holding the collector's bearer token"},
+        {"once", 0, CONFIG_BOOL, offsetof(AgentConfig, once), NULL,
+                "run one cycle, print the results, exit with the node status (0 OK, 1 WARN, 2 CRIT, 3 "
+                "UNKNOWN)",
+                CONFIG_ARGV_ONLY},
+        {"json", 0, CONFIG_BOOL, offsetof(AgentConfig, json), NULL, "with --once: print JSON",
+                CONFIG_ARGV_ONLY},
+        {"log_level", 0, CONFIG_STRING, offsetof(AgentConfig, log_level), "LEVEL",
+                "debug, info, notice, warning or error"},
+        {"queue_max", 0, CONFIG_UINT, offsetof(AgentConfig, queue_max), "N",
+                "reports kept while the collector is unreachable (oldest dropped first)"},
+        {"ship_timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, ship_timeout), "DURATION",
+                "deadline of one report upload"},
 };
 
 void probe_target_done(ProbeTarget *t) {
@@ -75,13 +77,14 @@ static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, Pro
                 return -ENOMEM;
         probe_settings_init(ops, settings);
         ProbeTarget *t = &c->targets[c->n_targets++];
-        *t = (ProbeTarget){ .ops = ops, .target = TAKE_PTR(norm), .settings = settings };
+        *t = (ProbeTarget){.ops = ops, .target = TAKE_PTR(norm), .settings = settings};
         *ret = t;
         return 0;
 }
 
 /* "[fuse /mnt/x]" or "[fuse \"/mnt/x\"]" */
-static int section_handler(void *obj, const char *section, const char *key, const char *value, char **ret_reason) {
+static int section_handler(
+        void *obj, const char *section, const char *key, const char *value, char **ret_reason) {
         AgentConfig *c = obj;
         char family[32];
         const char *rest;
@@ -90,7 +93,8 @@ static int section_handler(void *obj, const char *section, const char *key, cons
 
         rest = strchr(section, ' ');
         if (!rest || (size_t)(rest - section) >= sizeof(family))
-                return asprintf(ret_reason, "unknown section (expected [PROBE TARGET], e.g. [fuse /mnt/alluxio])") < 0
+                return asprintf(ret_reason,
+                               "unknown section (expected [PROBE TARGET], e.g. [fuse /mnt/alluxio])") < 0
                         ? -ENOMEM
                         : -EINVAL;
         memcpy(family, section, rest - section);
@@ -110,8 +114,9 @@ static int section_handler(void *obj, const char *section, const char *key, cons
                 return asprintf(ret_reason, "unknown probe '%s'", family) < 0 ? -ENOMEM : -EINVAL;
         r = target_get(c, ops, target, &t);
         if (r == -EINVAL)
-                return asprintf(ret_reason, "'%s' is not an absolute path without '..'", target) < 0 ? -ENOMEM
-                                                                                                    : -EINVAL;
+                return asprintf(ret_reason, "'%s' is not an absolute path without '..'", target) < 0
+                        ? -ENOMEM
+                        : -EINVAL;
         if (r < 0)
                 return r;
         if (!key)
@@ -155,10 +160,12 @@ static int finish(AgentConfig *c, char **ret_error) {
         ProbeTarget *t;
         int r;
 
-        STRV_FOREACH(p, c->fuse) {
+        STRV_FOREACH (p, c->fuse) {
                 r = target_get(c, &fuse_probe_ops, *p, &t);
                 if (r == -EINVAL)
-                        return fail(ret_error, "bad value for 'fuse' (--fuse): '%s' is not an absolute path without '..'", *p);
+                        return fail(ret_error,
+                                "bad value for 'fuse' (--fuse): '%s' is not an absolute path without '..'",
+                                *p);
                 if (r < 0)
                         return r;
         }
@@ -173,24 +180,28 @@ static int finish(AgentConfig *c, char **ret_error) {
                 t = &c->targets[i];
                 usec_t to = t->timeout ?: c->timeout;
                 if (to >= c->interval)
-                        return fail(ret_error, "bad value for 'timeout' of %s %s: %s is not shorter than the interval (%s)",
+                        return fail(ret_error,
+                                "bad value for 'timeout' of %s %s: %s is not shorter than the interval (%s)",
                                 t->ops->name, t->target, FORMAT_DURATION(to), FORMAT_DURATION(c->interval));
                 r = probe_settings_check(t->ops, t->target, t->settings, &reason);
                 if (r < 0)
                         return r == -ENOMEM ? r
-                                            : fail(ret_error, "bad settings for [%s %s]: %s", t->ops->name, t->target,
-                                                      reason ?: "invalid");
+                                            : fail(ret_error, "bad settings for [%s %s]: %s", t->ops->name,
+                                                      t->target, reason ?: "invalid");
         }
         if (c->collector && !startswith(c->collector, "http://") && !startswith(c->collector, "https://"))
-                return fail(ret_error, "bad value for 'collector' (--collector): '%s' is not an http:// or https:// URL",
+                return fail(ret_error,
+                        "bad value for 'collector' (--collector): '%s' is not an http:// or https:// URL",
                         c->collector);
         if (!valid_name(c->node))
-                return fail(ret_error, "bad value for 'node' (--node): '%s' is empty or has spaces", strempty(c->node));
+                return fail(ret_error, "bad value for 'node' (--node): '%s' is empty or has spaces",
+                        strempty(c->node));
         if (!valid_name(c->cluster))
                 return fail(ret_error, "bad value for 'cluster' (--cluster): '%s' is empty or has spaces",
                         strempty(c->cluster));
         if (c->log_level && log_level_from_string(c->log_level) < 0)
-                return fail(ret_error, "bad value for 'log_level' (--log-level): '%s' is not a level", c->log_level);
+                return fail(ret_error, "bad value for 'log_level' (--log-level): '%s' is not a level",
+                        c->log_level);
         if (c->queue_max == 0)
                 return fail(ret_error, "bad value for 'queue_max' (--queue-max): must be at least 1");
         return 0;
@@ -198,7 +209,8 @@ static int finish(AgentConfig *c, char **ret_error) {
 
 static void print_help(const AgentConfig *c) {
         printf("Usage: vigil-agent [OPTIONS]\n\n"
-               "Probes this node's FUSE mounts with real syscalls in child processes that can never hang the\n"
+               "Probes this node's FUSE mounts with real syscalls in child processes that can never hang "
+               "the\n"
                "agent, and ships a report to the collector every interval.\n\nOptions:\n");
         config_print_help(agent_options, ELEMENTSOF(agent_options), c, stdout);
         printf("\nPer-mount settings go in [fuse PATH] sections of the config file:\n");
@@ -233,8 +245,8 @@ int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error)
         }
         config_find_file_arg(argc, argv, &file);
         if (file) {
-                r = config_parse_file(agent_options, ELEMENTSOF(agent_options), "agent", &c, section_handler, file,
-                        ret_error);
+                r = config_parse_file(agent_options, ELEMENTSOF(agent_options), "agent", &c, section_handler,
+                        file, ret_error);
                 if (r < 0)
                         goto out;
         }

@@ -20,7 +20,7 @@
 
 typedef struct ProbeTarget {
         const ProbeOps *ops;
-        char *target;   /* normalised */
+        char *target; /* normalised */
         void *settings; /* ops->settings_size bytes, owned */
         usec_t timeout; /* 0: the agent's --timeout */
 } ProbeTarget;

@@ -67,7 +67,8 @@ static int make_shipper(Agent *a, Shipper **ret) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to read token file %s: %m", a->config.token_file);
         }
-        r = shipper_new(a->event, a->config.collector, token, a->config.queue_max, a->config.ship_timeout, ret);
+        r = shipper_new(
+                a->event, a->config.collector, token, a->config.queue_max, a->config.ship_timeout, ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the shipper: %m");
         return 0;
@@ -82,9 +83,12 @@ static void print_once(Agent *a, CheckResult **checks, size_t n) {
                 return;
         }
         if (a->config.json)
-                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                printf("%s\n",
+                        json_object_to_json_string_ext(
+                                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         else {
-                printf("node %s (cluster %s): %s\n\n", id.node, id.cluster, json_get_string(o, "status", "?"));
+                printf("node %s (cluster %s): %s\n\n", id.node, id.cluster,
+                        json_get_string(o, "status", "?"));
                 checks_print_table(json_object_object_get(o, "checks"), true, stdout);
         }
         fflush(stdout);
@@ -115,8 +119,8 @@ static void on_cycle_done(Scheduler *s, void *userdata) {
                 AgentIdentity id = agent_identity(a);
                 uint8_t *buf;
                 size_t size;
-                r = report_encode(&id, a->seq, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC), checks, n, &buf,
-                        &size);
+                r = report_encode(&id, a->seq, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC), checks,
+                        n, &buf, &size);
                 if (r >= 0)
                         r = shipper_enqueue(a->shipper, buf, size);
                 if (r < 0)
@@ -127,8 +131,10 @@ static void on_cycle_done(Scheduler *s, void *userdata) {
                 ShipperStats st = {};
                 if (a->shipper)
                         shipper_get_stats(a->shipper, &st);
-                (void)sd_notifyf(false, "%sSTATUS=%s; reports sent %" PRIu64 ", queued %zu, dropped %" PRIu64,
-                        a->ready_sent ? "" : "READY=1\n", summary, st.sent, st.queued, st.dropped + st.rejected);
+                (void)sd_notifyf(false,
+                        "%sSTATUS=%s; reports sent %" PRIu64 ", queued %zu, dropped %" PRIu64,
+                        a->ready_sent ? "" : "READY=1\n", summary, st.sent, st.queued,
+                        st.dropped + st.rejected);
                 a->ready_sent = true;
                 log_debug("cycle %" PRIu64 ": %s", a->seq, summary);
         }
@@ -248,17 +254,17 @@ static int run(Agent *a) {
         }
 
         a->next_cycle = now_usec(CLOCK_MONOTONIC);
-        r = sd_event_add_time(a->event, &a->cycle_timer, CLOCK_MONOTONIC, a->next_cycle, USEC_PER_MSEC,
-                on_cycle_timer, a);
+        r = sd_event_add_time(
+                a->event, &a->cycle_timer, CLOCK_MONOTONIC, a->next_cycle, USEC_PER_MSEC, on_cycle_timer, a);
         if (r < 0)
                 return log_error_errno(r, "Failed to arm the cycle timer: %m");
         (void)sd_event_source_set_enabled(a->cycle_timer, SD_EVENT_ON);
 
         if (!a->config.once)
                 log_info("probing %zu target%s every %s (timeout %s), node %s, cluster %s, collector %s",
-                        a->config.n_targets, a->config.n_targets == 1 ? "" : "s", FORMAT_DURATION(a->config.interval),
-                        FORMAT_DURATION(a->config.timeout), a->config.node, a->config.cluster,
-                        a->config.collector ?: "(none)");
+                        a->config.n_targets, a->config.n_targets == 1 ? "" : "s",
+                        FORMAT_DURATION(a->config.interval), FORMAT_DURATION(a->config.timeout),
+                        a->config.node, a->config.cluster, a->config.collector ?: "(none)");
         r = sd_event_loop(a->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
@@ -267,7 +273,7 @@ static int run(Agent *a) {
 }
 
 int main(int argc, char **argv) {
-        Agent a = { .argc = argc, .argv = argv, .exit_status = 0 };
+        Agent a = {.argc = argc, .argv = argv, .exit_status = 0};
         _cleanup_(freep) char *error = NULL;
         int r;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "json-util.h"
 #include "report.h"
+#include "json-util.h"
 
 static void fill(Vigil__NodeReport *r, const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms,
         CheckResult **checks, size_t n) {
@@ -18,8 +18,8 @@ static void fill(Vigil__NodeReport *r, const AgentIdentity *id, uint64_t seq, in
         r->n_checks = n;
 }
 
-int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks, size_t n,
-        uint8_t **ret_buf, size_t *ret_size) {
+int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks,
+        size_t n, uint8_t **ret_buf, size_t *ret_size) {
         Vigil__NodeReport r;
 
         fill(&r, id, seq, time_unix_ms, checks, n);
@@ -34,7 +34,7 @@ int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, C
 }
 
 VigilStatus report_status(CheckResult **checks, size_t n) {
-        CheckList l = { .items = checks, .n = n };
+        CheckList l = {.items = checks, .n = n};
         return check_list_worst(&l);
 }
 
@@ -52,7 +52,8 @@ json_object *report_to_json(const AgentIdentity *id, uint64_t seq, CheckResult *
         }
         json_object_object_add(o, "node", json_object_new_string(id->node));
         json_object_object_add(o, "cluster", json_object_new_string(id->cluster));
-        json_object_object_add(o, "status", json_object_new_string(vigil_status_to_string(report_status(checks, n))));
+        json_object_object_add(
+                o, "status", json_object_new_string(vigil_status_to_string(report_status(checks, n))));
         json_object_object_add(o, "agent_version", json_object_new_string(VIGIL_VERSION));
         json_object_object_add(o, "checks", a);
         return o;
@@ -69,9 +70,10 @@ int report_summary(CheckResult **checks, size_t n, char **ret) {
                 if (st != VIGIL_OK && (!worst || vigil_status_worst(check_status(worst), st) == st))
                         worst = checks[i];
         }
-        int r = asprintf(&s, "%zu check%s: %u OK, %u WARN, %u CRIT, %u UNKNOWN%s%s%s%s%s", n, n == 1 ? "" : "s",
-                count[VIGIL_OK], count[VIGIL_WARN], count[VIGIL_CRIT], count[VIGIL_UNKNOWN], worst ? " — " : "",
-                worst ? worst->name : "", worst ? " " : "", worst ? worst->target : "", worst ? ": " : "");
+        int r = asprintf(&s, "%zu check%s: %u OK, %u WARN, %u CRIT, %u UNKNOWN%s%s%s%s%s", n,
+                n == 1 ? "" : "s", count[VIGIL_OK], count[VIGIL_WARN], count[VIGIL_CRIT],
+                count[VIGIL_UNKNOWN], worst ? " — " : "", worst ? worst->name : "", worst ? " " : "",
+                worst ? worst->target : "", worst ? ": " : "");
         if (r < 0)
                 return -ENOMEM;
         if (worst) {

@@ -11,14 +11,14 @@
 typedef struct AgentIdentity {
         const char *node;
         const char *cluster;
-        const char *boot_id;        /* random per agent run */
+        const char *boot_id; /* random per agent run */
         const char *kernel_boot_id;
         uint32_t interval_ms;
 } AgentIdentity;
 
 /* Encodes a report of the borrowed checks; *ret_buf is malloc'd. */
-int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks, size_t n,
-        uint8_t **ret_buf, size_t *ret_size);
+int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks,
+        size_t n, uint8_t **ret_buf, size_t *ret_size);
 
 /* {"node","cluster","status","seq","checks":[...]} — the shape of /v1/nodes/NAME, minus ages. */
 json_object *report_to_json(const AgentIdentity *id, uint64_t seq, CheckResult **checks, size_t n);

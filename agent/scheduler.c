@@ -16,11 +16,11 @@ struct Instance {
         usec_t timeout;
         void *state;
 
-        pid_t pid;                 /* 0: no child */
-        usec_t child_started;      /* CLOCK_MONOTONIC */
-        bool killed;               /* SIGKILL sent at the deadline */
-        bool in_cycle;             /* results for the current cycle still to come */
-        bool dropped;              /* no longer configured: freed when its child is reaped */
+        pid_t pid; /* 0: no child */
+        usec_t child_started; /* CLOCK_MONOTONIC */
+        bool killed; /* SIGKILL sent at the deadline */
+        bool in_cycle; /* results for the current cycle still to come */
+        bool dropped; /* no longer configured: freed when its child is reaped */
         sd_event_source *child_source;
         sd_event_source *deadline_source;
         CheckList results;
@@ -30,13 +30,13 @@ struct Scheduler {
         sd_event *event;
         Instance **instances;
         size_t n_instances;
-        Instance **dropped;        /* removed instances whose child is still alive */
+        Instance **dropped; /* removed instances whose child is still alive */
         size_t n_dropped;
         unsigned pending;
         bool busy;
         scheduler_cycle_fn done;
         void *userdata;
-        CheckResult **view;        /* borrowed pointers, rebuilt by scheduler_results() */
+        CheckResult **view; /* borrowed pointers, rebuilt by scheduler_results() */
 };
 
 static Instance *instance_free(Instance *i) {
@@ -70,7 +70,9 @@ static void instance_collect(Instance *i, const ProbeOutcome *o) {
         if (r < 0) {
                 /* A probe that cannot even say what happened is UNKNOWN, never silently absent. */
                 CheckResult *c = check_new(i->target.ops->name, i->target.target);
-                if (c && check_set(c, VIGIL_UNKNOWN, -r, NULL, "probe failed to report: %s", strerror(-r)) >= 0 &&
+                if (c &&
+                        check_set(c, VIGIL_UNKNOWN, -r, NULL, "probe failed to report: %s", strerror(-r)) >=
+                                0 &&
                         check_list_add(&i->results, c) >= 0)
                         c = NULL;
                 check_free(c);
@@ -96,8 +98,8 @@ static int on_child(sd_event_source *src, const siginfo_t *si, void *userdata) {
 
         if (i->killed) {
                 /* Reaped after its deadline was reported: nothing more to say. */
-                log_debug("probe %s %s: child %d reaped %s after start", i->target.ops->name, i->target.target,
-                        (int)si->si_pid, FORMAT_DURATION(age));
+                log_debug("probe %s %s: child %d reaped %s after start", i->target.ops->name,
+                        i->target.target, (int)si->si_pid, FORMAT_DURATION(age));
                 i->killed = false;
                 if (i->dropped) {
                         drop_from_list(i->scheduler, i);
@@ -167,14 +169,14 @@ static void instance_start(Instance *i) {
         }
         r = i->target.ops->start(i->state, i->target.settings);
         if (r != 0) {
-                ProbeOutcome o = { .kind = r > 0 ? PROBE_NO_CHILD : PROBE_FORK_FAILED, .error = r };
+                ProbeOutcome o = {.kind = r > 0 ? PROBE_NO_CHILD : PROBE_FORK_FAILED, .error = r};
                 instance_collect(i, &o);
                 return;
         }
 
         pid_t pid = fork();
         if (pid < 0) {
-                ProbeOutcome o = { .kind = PROBE_FORK_FAILED, .error = -errno };
+                ProbeOutcome o = {.kind = PROBE_FORK_FAILED, .error = -errno};
                 instance_collect(i, &o);
                 return;
         }
@@ -194,7 +196,7 @@ static void instance_start(Instance *i) {
                 i->child_source = sd_event_source_disable_unref(i->child_source);
                 (void)waitpid(pid, NULL, 0);
                 i->pid = 0;
-                ProbeOutcome o = { .kind = PROBE_FORK_FAILED, .error = r };
+                ProbeOutcome o = {.kind = PROBE_FORK_FAILED, .error = r};
                 instance_collect(i, &o);
         }
 }

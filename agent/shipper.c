@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include "shipper.h"
 #include "curl-event.h"
 #include "log.h"
-#include "shipper.h"
 
 #define BACKOFF_MIN USEC_PER_SEC
 #define BACKOFF_MAX (60 * USEC_PER_SEC)
@@ -46,7 +46,8 @@ static void schedule_retry(Shipper *s) {
         s->backoff = s->backoff ? MIN(s->backoff * 2, BACKOFF_MAX) : BACKOFF_MIN;
         /* Jitter of up to a quarter spreads a fleet of agents after a collector restart. */
         usec_t delay = s->backoff - (usec_t)(random() % (long)(s->backoff / 4 + 1));
-        if (sd_event_add_time_relative(s->event, &s->retry, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC, on_retry, s) < 0)
+        if (sd_event_add_time_relative(
+                    s->event, &s->retry, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC, on_retry, s) < 0)
                 s->retry = NULL;
 }
 
@@ -168,12 +169,13 @@ int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size) {
                 /* Drop the oldest report that is not being sent right now. */
                 size_t victim = s->in_flight ? (s->head + 1) % s->queue_max : s->head;
                 free(s->queue[victim].buf);
-                for (size_t k = victim; k != (s->head + s->count - 1) % s->queue_max; k = (k + 1) % s->queue_max)
+                for (size_t k = victim; k != (s->head + s->count - 1) % s->queue_max;
+                        k = (k + 1) % s->queue_max)
                         s->queue[k] = s->queue[(k + 1) % s->queue_max];
                 s->count--;
                 s->stats.dropped++;
         }
-        s->queue[(s->head + s->count) % s->queue_max] = (Item){ .buf = buf, .size = size };
+        s->queue[(s->head + s->count) % s->queue_max] = (Item){.buf = buf, .size = size};
         s->count++;
         kick(s);
         return 0;

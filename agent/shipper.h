@@ -16,13 +16,13 @@
 typedef struct Shipper Shipper;
 
 typedef struct ShipperStats {
-        uint64_t sent;          /* acknowledged by the collector */
-        uint64_t duplicates;    /* acknowledged as already applied */
-        uint64_t rejected;      /* dropped after a final 4xx */
-        uint64_t dropped;       /* dropped because the queue was full */
-        uint64_t failures;      /* attempts that failed (and will be retried) */
+        uint64_t sent; /* acknowledged by the collector */
+        uint64_t duplicates; /* acknowledged as already applied */
+        uint64_t rejected; /* dropped after a final 4xx */
+        uint64_t dropped; /* dropped because the queue was full */
+        uint64_t failures; /* attempts that failed (and will be retried) */
         size_t queued;
-        int last_error;         /* -errno of the last failed attempt, or -EPROTO for an HTTP error */
+        int last_error; /* -errno of the last failed attempt, or -EPROTO for an HTTP error */
         long last_http_status;
 } ShipperStats;
 

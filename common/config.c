@@ -71,7 +71,8 @@ int parse_size(const char *s, uint64_t *ret) {
 }
 
 static int parse_bool(const char *s) {
-        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+        static const char *const yes[] = {"1", "yes", "true", "on"},
+                                 *const no[] = {"0", "no", "false", "off"};
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(s, yes[i]) == 0)
                         return 1;
@@ -100,24 +101,28 @@ int config_set(const ConfigOption *opt, void *obj, const char *value, char **ret
         case CONFIG_DURATION:
                 r = parse_duration(value, USEC_PER_SEC, (usec_t *)field);
                 if (r < 0)
-                        return make_error(ret_error, "bad value for '%s' (--%s): '%s' is not a duration (e.g. 5s, 200ms, 1h)",
+                        return make_error(ret_error,
+                                "bad value for '%s' (--%s): '%s' is not a duration (e.g. 5s, 200ms, 1h)",
                                 opt->key, flag, value);
                 return 0;
         case CONFIG_UINT:
                 if (parse_uint(value, (unsigned *)field) < 0)
-                        return make_error(ret_error, "bad value for '%s' (--%s): '%s' is not a non-negative integer",
-                                opt->key, flag, value);
+                        return make_error(ret_error,
+                                "bad value for '%s' (--%s): '%s' is not a non-negative integer", opt->key,
+                                flag, value);
                 return 0;
         case CONFIG_SIZE:
                 if (parse_size(value, (uint64_t *)field) < 0)
-                        return make_error(ret_error, "bad value for '%s' (--%s): '%s' is not a size (e.g. 4096, 64K, 1M)",
+                        return make_error(ret_error,
+                                "bad value for '%s' (--%s): '%s' is not a size (e.g. 4096, 64K, 1M)",
                                 opt->key, flag, value);
                 return 0;
         case CONFIG_BOOL:
                 r = parse_bool(value);
                 if (r < 0)
-                        return make_error(ret_error, "bad value for '%s' (--%s): '%s' is not a boolean (yes/no)",
-                                opt->key, flag, value);
+                        return make_error(ret_error,
+                                "bad value for '%s' (--%s): '%s' is not a boolean (yes/no)", opt->key, flag,
+                                value);
                 *(bool *)field = r;
                 return 0;
         case CONFIG_STRV:
@@ -183,7 +188,8 @@ static int config_ini_handler(void *userdata, const char *section, const char *k
                 }
                 r = config_set(o, c->obj, value, &reason);
                 if (r < 0) {
-                        c->r = r == -ENOMEM ? r : make_error(&c->error, "%s:%d: %s", c->path, lineno, reason);
+                        c->r = r == -ENOMEM ? r
+                                            : make_error(&c->error, "%s:%d: %s", c->path, lineno, reason);
                         return 0;
                 }
                 return 1;
@@ -195,8 +201,8 @@ static int config_ini_handler(void *userdata, const char *section, const char *k
         r = c->section_fn(c->obj, section, key, value, &reason);
         if (r < 0)
                 c->r = r == -ENOMEM ? r
-                                    : make_error(&c->error, "%s:%d: [%s] %s: %s", c->path, lineno, section, key,
-                                              reason ?: "invalid");
+                                    : make_error(&c->error, "%s:%d: [%s] %s: %s", c->path, lineno, section,
+                                              key, reason ?: "invalid");
         return 1;
 }
 
@@ -230,8 +236,12 @@ static void section_declared(IniContext *c, const char *line) {
 int config_parse_file(const ConfigOption *table, size_t n, const char *main_section, void *obj,
         config_section_fn section_fn, const char *path, char **ret_error) {
         IniContext c = {
-                .table = table, .n = n, .main_section = main_section, .obj = obj,
-                .section_fn = section_fn, .path = path,
+                .table = table,
+                .n = n,
+                .main_section = main_section,
+                .obj = obj,
+                .section_fn = section_fn,
+                .path = path,
         };
         _cleanup_(fclosep) FILE *f = fopen(path, "re");
         if (!f)
@@ -246,7 +256,8 @@ int config_parse_file(const ConfigOption *table, size_t n, const char *main_sect
                 return c.r;
         }
         if (line > 0)
-                return make_error(ret_error, "%s:%d: syntax error (expected key = value or [section])", path, line);
+                return make_error(
+                        ret_error, "%s:%d: syntax error (expected key = value or [section])", path, line);
         if (line < 0)
                 return make_error(ret_error, "cannot read config file %s", path);
         return 0;
@@ -280,16 +291,17 @@ int config_parse_argv(const ConfigOption *table, size_t n, void *obj, int argc, 
         for (size_t i = 0; i < n; i++) {
                 char *name = names + i * 64;
                 flag_name(table[i].key, name, 64);
-                longopts[i] = (struct option){ name, table[i].type == CONFIG_BOOL ? optional_argument : required_argument,
-                        NULL, 256 + (int)i };
+                longopts[i] = (struct option){name,
+                        table[i].type == CONFIG_BOOL ? optional_argument : required_argument, NULL,
+                        256 + (int)i};
                 if (table[i].short_flag && sl + 3 < sizeof(shortopts)) {
                         shortopts[sl++] = table[i].short_flag;
                         if (table[i].type != CONFIG_BOOL)
                                 shortopts[sl++] = ':';
                 }
         }
-        longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
-        longopts[n + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+        longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+        longopts[n + 1] = (struct option){"version", no_argument, NULL, 'V'};
         strcat(shortopts, "h");
 
         optind = 0;
@@ -391,8 +403,8 @@ static void print_rows(const ConfigOption *table, size_t n, const void *obj, boo
                 if (as_keys)
                         snprintf(left, sizeof(left), "%s = %s", table[i].key, mv ?: "yes|no");
                 else if (table[i].short_flag)
-                        snprintf(left, sizeof(left), "-%c, --%s%s%s", table[i].short_flag, flag, mv ? " " : "",
-                                strempty(mv));
+                        snprintf(left, sizeof(left), "-%c, --%s%s%s", table[i].short_flag, flag,
+                                mv ? " " : "", strempty(mv));
                 else
                         snprintf(left, sizeof(left), "    --%s%s%s", flag, mv ? " " : "", strempty(mv));
                 fprintf(f, "  %-30s %s", left, table[i].help);
@@ -405,7 +417,8 @@ static void print_rows(const ConfigOption *table, size_t n, const void *obj, boo
 
 void config_print_help(const ConfigOption *table, size_t n, const void *obj, FILE *f) {
         print_rows(table, n, obj, false, f);
-        fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "show this help", "    --version", "show the version");
+        fprintf(f, "  %-30s %s\n  %-30s %s\n", "-h, --help", "show this help", "    --version",
+                "show the version");
 }
 
 void config_print_keys(const ConfigOption *table, size_t n, const void *obj, FILE *f) {

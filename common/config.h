@@ -17,26 +17,26 @@
 #include "time-util.h"
 
 typedef enum ConfigType {
-        CONFIG_STRING,   /* char *, owned by the object */
+        CONFIG_STRING, /* char *, owned by the object */
         CONFIG_DURATION, /* usec_t; bare numbers are seconds */
-        CONFIG_UINT,     /* unsigned */
-        CONFIG_SIZE,     /* uint64_t bytes; accepts K, M, G suffixes (powers of 1024) */
-        CONFIG_BOOL,     /* bool; as a flag takes no argument */
-        CONFIG_STRV,     /* char **, repeatable */
-        CONFIG_CUSTOM,   /* parsed by .parse */
+        CONFIG_UINT, /* unsigned */
+        CONFIG_SIZE, /* uint64_t bytes; accepts K, M, G suffixes (powers of 1024) */
+        CONFIG_BOOL, /* bool; as a flag takes no argument */
+        CONFIG_STRV, /* char **, repeatable */
+        CONFIG_CUSTOM, /* parsed by .parse */
 } ConfigType;
 
 enum {
         CONFIG_ARGV_ONLY = 1 << 0, /* a flag that has no config-file key (--config, --once) */
-        CONFIG_REQUIRED = 1 << 1,  /* must be set one way or the other */
-        CONFIG_HIDDEN = 1 << 2,    /* not listed in --help */
+        CONFIG_REQUIRED = 1 << 1, /* must be set one way or the other */
+        CONFIG_HIDDEN = 1 << 2, /* not listed in --help */
 };
 
 typedef struct ConfigOption {
-        const char *key;   /* "interval": INI key `interval`, flag --interval */
-        char short_flag;   /* 0 for none */
+        const char *key; /* "interval": INI key `interval`, flag --interval */
+        char short_flag; /* 0 for none */
         ConfigType type;
-        size_t offset;     /* offsetof(Settings, field) */
+        size_t offset; /* offsetof(Settings, field) */
         const char *metavar;
         const char *help;
         unsigned flags;
@@ -47,8 +47,8 @@ typedef struct ConfigOption {
 /* Callback for INI sections other than the main one; may set *ret_reason on error. It is also
  * called once for each section header with key and value NULL (so that a section without keys
  * still counts). */
-typedef int (*config_section_fn)(void *obj, const char *section, const char *key, const char *value,
-        char **ret_reason);
+typedef int (*config_section_fn)(
+        void *obj, const char *section, const char *key, const char *value, char **ret_reason);
 
 /* Applies value to the option's field of obj. */
 int config_set(const ConfigOption *opt, void *obj, const char *value, char **ret_error);

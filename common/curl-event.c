@@ -141,7 +141,7 @@ int curl_event_start(CurlEvent *c, HttpTransfer *t, curl_event_done_fn done, voi
         Pending *p = malloc(sizeof(Pending));
         if (!p)
                 return -ENOMEM;
-        *p = (Pending){ .done = done, .userdata = userdata };
+        *p = (Pending){.done = done, .userdata = userdata};
         t->userdata = p;
         if (curl_multi_add_handle(c->multi, t->easy) != CURLM_OK) {
                 t->userdata = NULL;

@@ -13,21 +13,21 @@
 #include "time-util.h"
 
 typedef struct HttpRequest {
-        const char *method;       /* "GET" (default) or "POST" */
+        const char *method; /* "GET" (default) or "POST" */
         const char *url;
         const char *content_type; /* of the body */
         const char *accept;
-        const void *body;         /* copied by http_transfer_new() */
+        const void *body; /* copied by http_transfer_new() */
         size_t body_size;
         const char *bearer_token; /* NULL: no Authorization header */
-        usec_t timeout;           /* whole transfer; 0: 10 s */
-        usec_t connect_timeout;   /* 0: min(timeout, 5 s) */
-        size_t max_response;      /* 0: 16 MiB */
+        usec_t timeout; /* whole transfer; 0: 10 s */
+        usec_t connect_timeout; /* 0: min(timeout, 5 s) */
+        size_t max_response; /* 0: 16 MiB */
 } HttpRequest;
 
 typedef struct HttpResponse {
-        long status;        /* HTTP status */
-        char *body;         /* NUL-terminated (not counted in size), owned; NULL when empty */
+        long status; /* HTTP status */
+        char *body; /* NUL-terminated (not counted in size), owned; NULL when empty */
         size_t size;
         char *content_type; /* owned, may be NULL */
 } HttpResponse;

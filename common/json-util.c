@@ -43,7 +43,8 @@ static json_object *fuse_to_json(const Vigil__FuseDetails *f) {
                 json_object_object_add(j, "name", json_object_new_string(op->name));
                 json_object_object_add(j, "latency_ms", json_object_new_double(op->latency_us / 1000.0));
                 if (op->errno_value)
-                        json_object_object_add(j, "errno", json_object_new_string(strempty(errno_to_name(op->errno_value))));
+                        json_object_object_add(j, "errno",
+                                json_object_new_string(strempty(errno_to_name(op->errno_value))));
                 json_object_object_add(j, "finished", json_object_new_boolean(op->finished));
                 json_object_array_add(ops, j);
         }
@@ -69,7 +70,8 @@ json_object *check_result_to_json(const Vigil__CheckResult *c) {
         json_object_object_add(o, "latency_ms", json_object_new_double(c->latency_us / 1000.0));
         if (c->errno_value > 0) {
                 json_object_object_add(o, "errno", json_object_new_int(c->errno_value));
-                json_object_object_add(o, "errno_name", json_object_new_string(strempty(errno_to_name(c->errno_value))));
+                json_object_object_add(
+                        o, "errno_name", json_object_new_string(strempty(errno_to_name(c->errno_value))));
         }
         if (!isempty(c->error_code))
                 json_object_object_add(o, "error_code", json_object_new_string(c->error_code));
@@ -124,8 +126,7 @@ double json_get_double(json_object *o, const char *key, double def) {
 
 static int severity_of(json_object *check) {
         static const int rank[_VIGIL_STATUS_MAX] = {
-                [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3
-        };
+                [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3};
         VigilStatus s = vigil_status_from_string(json_get_string(check, "status", "UNKNOWN"));
         return s >= 0 ? rank[s] : rank[VIGIL_UNKNOWN];
 }
@@ -152,13 +153,13 @@ void checks_print_table(json_object *checks, bool sort, FILE *f) {
         }
         if (sort)
                 qsort(v, n, sizeof(json_object *), compare_checks);
-        fprintf(f, "%-7s  %-*s  %-*s  %9s  %s\n", "STATUS", (int)wname, "CHECK", (int)wtarget, "TARGET", "LATENCY",
-                "MESSAGE");
+        fprintf(f, "%-7s  %-*s  %-*s  %9s  %s\n", "STATUS", (int)wname, "CHECK", (int)wtarget, "TARGET",
+                "LATENCY", "MESSAGE");
         for (size_t i = 0; i < n; i++) {
                 char lat[32];
                 snprintf(lat, sizeof(lat), "%.1f ms", json_get_double(v[i], "latency_ms", 0));
                 fprintf(f, "%-7s  %-*s  %-*s  %9s  %s\n", json_get_string(v[i], "status", "?"), (int)wname,
-                        json_get_string(v[i], "name", ""), (int)wtarget, json_get_string(v[i], "target", ""), lat,
-                        json_get_string(v[i], "message", ""));
+                        json_get_string(v[i], "name", ""), (int)wtarget, json_get_string(v[i], "target", ""),
+                        lat, json_get_string(v[i], "message", ""));
         }
 }

@@ -25,8 +25,13 @@ int log_level_from_string(const char *s) {
                 const char *name;
                 int level;
         } table[] = {
-                { "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
-                { "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR }, { "crit", LOG_CRIT },
+                {"debug", LOG_DEBUG},
+                {"info", LOG_INFO},
+                {"notice", LOG_NOTICE},
+                {"warning", LOG_WARNING},
+                {"err", LOG_ERR},
+                {"error", LOG_ERR},
+                {"crit", LOG_CRIT},
         };
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (streq(s, table[i].name))

@@ -21,11 +21,11 @@ int log_level_from_string(const char *s);
 
 int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 
-#define log_full_errno(level, error, ...)                                                                    \
-        ({                                                                                                   \
-                int _l = (level), _e = (error);                                                              \
-                _e = _e < 0 ? _e : -_e;                                                                      \
-                log_get_max_level() >= _l ? log_internal(_l, _e, __VA_ARGS__) : _e;                          \
+#define log_full_errno(level, error, ...)                                                                   \
+        ({                                                                                                  \
+                int _l = (level), _e = (error);                                                             \
+                _e = _e < 0 ? _e : -_e;                                                                     \
+                log_get_max_level() >= _l ? log_internal(_l, _e, __VA_ARGS__) : _e;                         \
         })
 #define log_full(level, ...) ((void)log_full_errno(level, 0, __VA_ARGS__))
 

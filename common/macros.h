@@ -22,27 +22,27 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* Hand ownership on: returns the value and clears the variable so its cleanup does nothing. */
-#define TAKE_GENERIC(var, type, nullvalue)                                                                   \
-        ({                                                                                                   \
-                type *_pvar_ = &(var);                                                                       \
-                type _var_ = *_pvar_;                                                                        \
-                type _nullvalue_ = nullvalue;                                                                \
-                *_pvar_ = _nullvalue_;                                                                       \
-                _var_;                                                                                       \
+#define TAKE_GENERIC(var, type, nullvalue)                                                                  \
+        ({                                                                                                  \
+                type *_pvar_ = &(var);                                                                      \
+                type _var_ = *_pvar_;                                                                       \
+                type _nullvalue_ = nullvalue;                                                               \
+                *_pvar_ = _nullvalue_;                                                                      \
+                _var_;                                                                                      \
         })
 #define TAKE_PTR(ptr) TAKE_GENERIC(ptr, typeof(ptr), NULL)
 #define TAKE_FD(fd) TAKE_GENERIC(fd, int, -EBADF)
 
 /* Defines fn##p(type **p) calling fn(*p) when *p is not NULL, for use with _cleanup_. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                              \
-        static inline void func##p(type *p) {                                                                \
-                if (*p)                                                                                      \
-                        *p = func(*p);                                                                       \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                             \
+        static inline void func##p(type *p) {                                                               \
+                if (*p)                                                                                     \
+                        *p = func(*p);                                                                      \
         }
-#define DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(type, func)                                                         \
-        static inline void func##p(type *p) {                                                                \
-                if (*p)                                                                                      \
-                        func(*p);                                                                            \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(type, func)                                                        \
+        static inline void func##p(type *p) {                                                               \
+                if (*p)                                                                                     \
+                        func(*p);                                                                           \
         }
 
 static inline void *mfree(void *p) {

@@ -27,8 +27,7 @@ VigilStatus vigil_status_from_string(const char *s) {
 
 static int severity(VigilStatus s) {
         static const int rank[_VIGIL_STATUS_MAX] = {
-                [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3
-        };
+                [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3};
         return s >= 0 && s < _VIGIL_STATUS_MAX ? rank[s] : rank[VIGIL_UNKNOWN];
 }
 

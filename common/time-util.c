@@ -16,9 +16,14 @@ static usec_t unit_multiplier(const char *u, size_t n) {
                 const char *name;
                 usec_t usec;
         } units[] = {
-                { "us", 1 }, { "ms", USEC_PER_MSEC }, { "s", USEC_PER_SEC }, { "sec", USEC_PER_SEC },
-                { "m", USEC_PER_MINUTE }, { "min", USEC_PER_MINUTE }, { "h", USEC_PER_HOUR },
-                { "d", USEC_PER_DAY },
+                {"us", 1},
+                {"ms", USEC_PER_MSEC},
+                {"s", USEC_PER_SEC},
+                {"sec", USEC_PER_SEC},
+                {"m", USEC_PER_MINUTE},
+                {"min", USEC_PER_MINUTE},
+                {"h", USEC_PER_HOUR},
+                {"d", USEC_PER_DAY},
         };
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (strlen(units[i].name) == n && strncmp(u, units[i].name, n) == 0)

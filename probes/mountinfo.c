@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "macros.h"
 #include "mountinfo.h"
+#include "macros.h"
 
 void mount_entry_done(MountEntry *e) {
         e->root = mfree(e->root);
@@ -18,8 +18,8 @@ char *mountinfo_unescape(const char *s, size_t len) {
         if (!out)
                 return NULL;
         for (size_t i = 0; i < len; i++) {
-                if (s[i] == '\\' && i + 3 < len && is_octal(s[i + 1]) &&
-                        is_octal(s[i + 2]) && is_octal(s[i + 3])) {
+                if (s[i] == '\\' && i + 3 < len && is_octal(s[i + 1]) && is_octal(s[i + 2]) &&
+                        is_octal(s[i + 3])) {
                         *o++ = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
                         i += 3;
                 } else

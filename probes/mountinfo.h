@@ -11,9 +11,9 @@
 typedef struct MountEntry {
         unsigned major, minor; /* st_dev of the mount; minor names /sys/fs/fuse/connections/<minor> */
         char *root;
-        char *mount_point;     /* unescaped */
-        char *fs_type;         /* "fuse.bindfs" */
-        char *source;          /* unescaped */
+        char *mount_point; /* unescaped */
+        char *fs_type; /* "fuse.bindfs" */
+        char *source; /* unescaped */
 } MountEntry;
 
 /* Releases the strings of e. */

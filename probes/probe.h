@@ -29,21 +29,21 @@
 #include "config.h"
 
 typedef enum ProbeOutcomeKind {
-        PROBE_NO_CHILD,          /* .start returned 1 */
-        PROBE_EXITED,            /* the child exited (or was killed by a signal we did not send) */
-        PROBE_TIMED_OUT,         /* the deadline passed: the child was sent SIGKILL just now */
-        PROBE_STUCK,             /* a child of an earlier cycle survived SIGKILL and is still there */
+        PROBE_NO_CHILD, /* .start returned 1 */
+        PROBE_EXITED, /* the child exited (or was killed by a signal we did not send) */
+        PROBE_TIMED_OUT, /* the deadline passed: the child was sent SIGKILL just now */
+        PROBE_STUCK, /* a child of an earlier cycle survived SIGKILL and is still there */
         PROBE_FORK_FAILED,
 } ProbeOutcomeKind;
 
 typedef struct ProbeOutcome {
         ProbeOutcomeKind kind;
-        int child_code;   /* PROBE_EXITED: CLD_EXITED, CLD_KILLED, CLD_DUMPED */
-        int child_status;  /* exit code or signal */
-        int error;       /* PROBE_FORK_FAILED: -errno */
-        pid_t pid;       /* PROBE_TIMED_OUT / PROBE_STUCK */
-        usec_t elapsed;  /* since the child was started */
-        usec_t timeout;  /* the deadline used */
+        int child_code; /* PROBE_EXITED: CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+        int child_status; /* exit code or signal */
+        int error; /* PROBE_FORK_FAILED: -errno */
+        pid_t pid; /* PROBE_TIMED_OUT / PROBE_STUCK */
+        usec_t elapsed; /* since the child was started */
+        usec_t timeout; /* the deadline used */
 } ProbeOutcome;
 
 typedef struct ProbeOps {
@@ -77,8 +77,8 @@ static inline void probe_settings_done(const ProbeOps *ops, void *settings) {
         if (ops->settings_done && settings)
                 ops->settings_done(settings);
 }
-static inline int probe_settings_check(const ProbeOps *ops, const char *target, const void *settings,
-        char **ret_reason) {
+static inline int probe_settings_check(
+        const ProbeOps *ops, const char *target, const void *settings, char **ret_reason) {
         return ops->settings_check ? ops->settings_check(target, settings, ret_reason) : 0;
 }
 static inline void probe_stop(const ProbeOps *ops, void *state) {

@@ -17,11 +17,11 @@
 #define CANARY_READ_MAX 4096
 
 typedef struct FuseProbe {
-        char *path;           /* normalised mount path */
-        FuseShared *shared;   /* MAP_SHARED, survives fork */
+        char *path; /* normalised mount path */
+        FuseShared *shared; /* MAP_SHARED, survives fork */
         bool mounted;
-        MountEntry mount;     /* valid when mounted */
-        char *not_mounted;    /* why not, when !mounted */
+        MountEntry mount; /* valid when mounted */
+        char *not_mounted; /* why not, when !mounted */
 } FuseProbe;
 
 static const char *const op_names[_FUSE_OP_MAX] = {
@@ -39,19 +39,20 @@ const char *fuse_op_to_string(int op) {
 /* --- settings ----------------------------------------------------------------------------- */
 
 static const ConfigOption fuse_options[] = {
-        { "canary", 0, CONFIG_STRING, offsetof(FuseSettings, canary), "FILE",
-                "file to read through the mount (relative to the mount root)" },
-        { "expect", 0, CONFIG_STRING, offsetof(FuseSettings, expect), "TEXT",
-                "expected first bytes of the canary" },
-        { "warn_latency", 0, CONFIG_DURATION, offsetof(FuseSettings, warn_latency), "DURATION",
-                "an operation slower than this is WARN" },
-        { "readdir_entries", 0, CONFIG_UINT, offsetof(FuseSettings, readdir_entries), "N",
-                "directory entries to read from the mount root" },
+        {"canary", 0, CONFIG_STRING, offsetof(FuseSettings, canary), "FILE",
+                "file to read through the mount (relative to the mount root)"},
+        {"expect", 0, CONFIG_STRING, offsetof(FuseSettings, expect), "TEXT",
+                "expected first bytes of the canary"},
+        {"warn_latency", 0, CONFIG_DURATION, offsetof(FuseSettings, warn_latency), "DURATION",
+                "an operation slower than this is WARN"},
+        {"readdir_entries", 0, CONFIG_UINT, offsetof(FuseSettings, readdir_entries), "N",
+                "directory entries to read from the mount root"},
 };
 
 static void fuse_settings_init(void *p) {
         FuseSettings *s = p;
-        *s = (FuseSettings){ .warn_latency = DEFAULT_WARN_LATENCY, .readdir_entries = DEFAULT_READDIR_ENTRIES };
+        *s = (FuseSettings){
+                .warn_latency = DEFAULT_WARN_LATENCY, .readdir_entries = DEFAULT_READDIR_ENTRIES};
 }
 
 static void fuse_settings_done(void *p) {
@@ -100,7 +101,8 @@ static int fuse_probe_init(const char *target, void **ret_state) {
                 fuse_probe_free(f);
                 return r;
         }
-        f->shared = mmap(NULL, sizeof(FuseShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        f->shared =
+                mmap(NULL, sizeof(FuseShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (f->shared == MAP_FAILED) {
                 f->shared = NULL;
                 fuse_probe_free(f);
@@ -132,7 +134,8 @@ static int fuse_probe_start(void *state, const void *settings) {
                 r = asprintf(&f->not_mounted, "not a FUSE mount: %s is a %s mount of %s", f->path, m.fs_type,
                         m.source);
         else if (r == 0)
-                r = asprintf(&f->not_mounted, "not mounted: nothing is mounted on %s (it lies on the %s mount of %s at %s)",
+                r = asprintf(&f->not_mounted,
+                        "not mounted: nothing is mounted on %s (it lies on the %s mount of %s at %s)",
                         f->path, m.fs_type, m.source, m.mount_point);
         else
                 r = asprintf(&f->not_mounted, "not mounted: cannot read the mount table: %s", strerror(-r));
@@ -325,8 +328,9 @@ static int classify_ops(CheckResult *c, const FuseShared *sh, const FuseSettings
                         slow_op = op;
         }
         if (slow_op >= 0)
-                return check_set(c, VIGIL_WARN, 0, "SLOW", "slow: %s took %s (threshold %s)", op_names[slow_op],
-                        FORMAT_DURATION(sh->ops[slow_op].latency_usec), FORMAT_DURATION(s->warn_latency));
+                return check_set(c, VIGIL_WARN, 0, "SLOW", "slow: %s took %s (threshold %s)",
+                        op_names[slow_op], FORMAT_DURATION(sh->ops[slow_op].latency_usec),
+                        FORMAT_DURATION(s->warn_latency));
         return check_set(c, VIGIL_OK, 0, NULL, "%s", ok_message);
 }
 
@@ -336,7 +340,8 @@ static int hung_message(CheckResult *c, const FuseShared *sh, const ProbeOutcome
         char queued[64] = "";
 
         if (waiting > 0)
-                snprintf(queued, sizeof(queued), "; %" PRId64 " request%s waiting", waiting, waiting == 1 ? "" : "s");
+                snprintf(queued, sizeof(queued), "; %" PRId64 " request%s waiting", waiting,
+                        waiting == 1 ? "" : "s");
         c->fuse->hung_for_us = o->elapsed;
         c->latency_us = o->elapsed;
         c->fuse->hung_in = strdup(in);
@@ -345,7 +350,8 @@ static int hung_message(CheckResult *c, const FuseShared *sh, const ProbeOutcome
         if (o->kind == PROBE_STUCK) {
                 c->fuse->stuck_pid = o->pid;
                 return check_set(c, VIGIL_CRIT, 0, "HUNG",
-                        "hung for %s in %s: probe process %d survived SIGKILL (the daemon took the request and never answered)%s; no new probe until it exits",
+                        "hung for %s in %s: probe process %d survived SIGKILL (the daemon took the request "
+                        "and never answered)%s; no new probe until it exits",
                         FORMAT_DURATION(o->elapsed), in, (int)o->pid, queued);
         }
         return check_set(c, VIGIL_CRIT, 0, "HUNG", "hung for %s in %s: FUSE daemon not answering%s",
@@ -364,20 +370,24 @@ int fuse_probe_classify(const char *target, const FuseSettings *s, const FuseSha
 
         if (!m || (s->canary && !rd))
                 return -ENOMEM;
-        if (!(m->fuse = fuse_details_new(fs_type, source, minor, waiting, sh, FUSE_OP_STATFS, FUSE_OP_OPEN, now)))
+        if (!(m->fuse = fuse_details_new(
+                      fs_type, source, minor, waiting, sh, FUSE_OP_STATFS, FUSE_OP_OPEN, now)))
                 return -ENOMEM;
         m->latency_us = ops_latency(sh, FUSE_OP_STATFS, FUSE_OP_OPEN);
         if (rd) {
-                if (!(rd->fuse = fuse_details_new(fs_type, source, minor, waiting, sh, FUSE_OP_OPEN, _FUSE_OP_MAX, now)))
+                if (!(rd->fuse = fuse_details_new(
+                              fs_type, source, minor, waiting, sh, FUSE_OP_OPEN, _FUSE_OP_MAX, now)))
                         return -ENOMEM;
                 rd->latency_us = ops_latency(sh, FUSE_OP_OPEN, _FUSE_OP_MAX);
         }
 
         switch (o->kind) {
         case PROBE_FORK_FAILED:
-                r = check_set(m, VIGIL_UNKNOWN, -o->error, NULL, "cannot start the probe process: %s", strerror(-o->error));
+                r = check_set(m, VIGIL_UNKNOWN, -o->error, NULL, "cannot start the probe process: %s",
+                        strerror(-o->error));
                 if (r >= 0 && rd)
-                        r = check_set(rd, VIGIL_UNKNOWN, 0, NULL, "not run: the probe process could not start");
+                        r = check_set(
+                                rd, VIGIL_UNKNOWN, 0, NULL, "not run: the probe process could not start");
                 break;
         case PROBE_TIMED_OUT:
         case PROBE_STUCK: {
@@ -402,8 +412,9 @@ int fuse_probe_classify(const char *target, const FuseSettings *s, const FuseSha
                 }
                 r = classify_ops(m, sh, s, FUSE_OP_STATFS, FUSE_OP_OPEN, "");
                 if (r >= 0 && check_status(m) == VIGIL_OK)
-                        r = check_set(m, VIGIL_OK, 0, NULL, "mounted (%s); statfs, stat and readdir (%d entries) in %s",
-                                fs_type, sh->entries, FORMAT_DURATION(m->latency_us));
+                        r = check_set(m, VIGIL_OK, 0, NULL,
+                                "mounted (%s); statfs, stat and readdir (%d entries) in %s", fs_type,
+                                sh->entries, FORMAT_DURATION(m->latency_us));
                 if (r < 0 || !rd)
                         break;
                 if (!mount_done)
@@ -413,8 +424,9 @@ int fuse_probe_classify(const char *target, const FuseSettings *s, const FuseSha
                         if (r >= 0 && check_status(rd) == VIGIL_OK) {
                                 if (sh->canary_mismatch)
                                         r = check_set(rd, VIGIL_CRIT, 0, "CONTENT_MISMATCH",
-                                                "canary %s content differs: expected \"%s\", read \"%.*s\"", s->canary,
-                                                s->expect, (int)MIN(strlen(s->expect), (size_t)FUSE_SAMPLE_MAX - 1),
+                                                "canary %s content differs: expected \"%s\", read \"%.*s\"",
+                                                s->canary, s->expect,
+                                                (int)MIN(strlen(s->expect), (size_t)FUSE_SAMPLE_MAX - 1),
                                                 sh->canary_sample);
                                 else
                                         r = check_set(rd, VIGIL_OK, 0, NULL, "read %d bytes of %s in %s%s",
@@ -469,8 +481,8 @@ static int fuse_probe_collect(void *state, const void *settings, const ProbeOutc
         }
         if (f->mounted)
                 (void)fusectl_read_waiting(NULL, f->mount.minor, &waiting);
-        return fuse_probe_classify(f->path, s, f->shared, o, f->mount.fs_type, f->mount.source, f->mount.minor,
-                waiting, results);
+        return fuse_probe_classify(f->path, s, f->shared, o, f->mount.fs_type, f->mount.source,
+                f->mount.minor, waiting, results);
 }
 
 const ProbeOps fuse_probe_ops = {

@@ -14,9 +14,9 @@
 extern const ProbeOps fuse_probe_ops;
 
 typedef struct FuseSettings {
-        char *canary;          /* path relative to the mount root, or absolute; NULL: no fuse.read */
-        char *expect;          /* expected first bytes of the canary; NULL: any content */
-        usec_t warn_latency;   /* an operation slower than this is WARN */
+        char *canary; /* path relative to the mount root, or absolute; NULL: no fuse.read */
+        char *expect; /* expected first bytes of the canary; NULL: any content */
+        usec_t warn_latency; /* an operation slower than this is WARN */
         unsigned readdir_entries;
 } FuseSettings;
 
@@ -32,10 +32,10 @@ enum {
 const char *fuse_op_to_string(int op);
 
 typedef struct FuseOpRecord {
-        uint64_t start_usec;   /* CLOCK_MONOTONIC */
+        uint64_t start_usec; /* CLOCK_MONOTONIC */
         uint64_t latency_usec;
-        int32_t error;         /* positive errno */
-        int32_t state;         /* 0 not started, 1 in progress, 2 finished */
+        int32_t error; /* positive errno */
+        int32_t state; /* 0 not started, 1 in progress, 2 finished */
 } FuseOpRecord;
 
 #define FUSE_SAMPLE_MAX 64
@@ -43,9 +43,9 @@ typedef struct FuseOpRecord {
 /* Written by the child, read by the agent; lives in a MAP_SHARED page. */
 typedef struct FuseShared {
         FuseOpRecord ops[_FUSE_OP_MAX];
-        int32_t entries;                 /* directory entries read */
-        int32_t canary_bytes;            /* bytes read from the canary */
-        int32_t canary_mismatch;         /* 1: content differs from expect */
+        int32_t entries; /* directory entries read */
+        int32_t canary_bytes; /* bytes read from the canary */
+        int32_t canary_mismatch; /* 1: content differs from expect */
         char canary_sample[FUSE_SAMPLE_MAX]; /* first bytes read, NUL-terminated */
 } FuseShared;
 

@@ -19,7 +19,7 @@ static char *write_file(const char *content) {
 
 /* Loads argv (NULL-terminated); returns r and the error line (caller frees). */
 static int load(AgentConfig *c, char **ret_error, ...) {
-        char *argv[32] = { (char *)"vigil-agent" };
+        char *argv[32] = {(char *)"vigil-agent"};
         int argc = 1;
         va_list ap;
         va_start(ap, ret_error);
@@ -33,7 +33,9 @@ static int load(AgentConfig *c, char **ret_error, ...) {
 static void flags_set_values_and_defaults_fill_the_rest(void **state) {
         AgentConfig c;
         char *err;
-        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a//", "--interval", "200ms", "--timeout", "100ms", "--node", "n1", NULL), 0);
+        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a//", "--interval", "200ms", "--timeout", "100ms",
+                                 "--node", "n1", NULL),
+                0);
         assert_int_equal(c.interval, 200 * USEC_PER_MSEC);
         assert_int_equal(c.timeout, 100 * USEC_PER_MSEC);
         assert_string_equal(c.node, "n1");
@@ -56,7 +58,8 @@ static void bad_duration_names_key_and_flag(void **state) {
         AgentConfig c;
         char *err;
         assert_int_equal(load(&c, &err, "--fuse", "/mnt/a", "--interval", "5x", NULL), -EINVAL);
-        assert_string_equal(err, "bad value for 'interval' (--interval): '5x' is not a duration (e.g. 5s, 200ms, 1h)");
+        assert_string_equal(
+                err, "bad value for 'interval' (--interval): '5x' is not a duration (e.g. 5s, 200ms, 1h)");
         free(err);
 }
 
@@ -95,7 +98,9 @@ static void file_sections_configure_mounts_and_flags_override(void **state) {
                                 "timeout = 1s\n");
         AgentConfig c;
         char *err;
-        assert_int_equal(load(&c, &err, "--config", path, "--cluster", "override", "--fuse", "/mnt/alluxio", NULL), 0);
+        assert_int_equal(
+                load(&c, &err, "--config", path, "--cluster", "override", "--fuse", "/mnt/alluxio", NULL),
+                0);
         assert_int_equal(c.interval, 10 * USEC_PER_SEC);
         assert_string_equal(c.cluster, "override");
         assert_int_equal(c.n_targets, 1); /* --fuse of the same mount does not duplicate it */

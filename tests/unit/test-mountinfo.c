@@ -5,13 +5,14 @@
 
 #include <cmocka.h>
 
-#include "mountinfo.h"
 #include "macros.h"
+#include "mountinfo.h"
 
 static void parses_fuse_line_with_optional_fields(void **state) {
         MountEntry e;
-        const char *line = "36 35 0:52 / /mnt/alluxio rw,nosuid,nodev,relatime shared:1 master:2 - fuse.alluxio-fuse "
-                           "alluxio-fuse rw,user_id=0,group_id=0\n";
+        const char *line =
+                "36 35 0:52 / /mnt/alluxio rw,nosuid,nodev,relatime shared:1 master:2 - fuse.alluxio-fuse "
+                "alluxio-fuse rw,user_id=0,group_id=0\n";
         assert_int_equal(mountinfo_parse_line(line, &e), 0);
         assert_int_equal(e.major, 0);
         assert_int_equal(e.minor, 52);
@@ -33,7 +34,7 @@ static void unescapes_space_tab_newline_backslash(void **state) {
 }
 
 static void recognises_fuse_types_only(void **state) {
-        MountEntry e = { .fs_type = (char *)"fuse" };
+        MountEntry e = {.fs_type = (char *)"fuse"};
         assert_true(mount_entry_is_fuse(&e));
         e.fs_type = (char *)"fuseblk";
         assert_true(mount_entry_is_fuse(&e));

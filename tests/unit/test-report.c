@@ -8,11 +8,15 @@
 #include "report.h"
 
 static const AgentIdentity id = {
-        .node = "node-a", .cluster = "demo", .boot_id = "b00t", .kernel_boot_id = "k", .interval_ms = 5000,
+        .node = "node-a",
+        .cluster = "demo",
+        .boot_id = "b00t",
+        .kernel_boot_id = "k",
+        .interval_ms = 5000,
 };
 
 static void report_round_trips_through_protobuf(void **state) {
-        CheckResult *c[2] = { check_new("fuse.mount", "/mnt/a"), check_new("fuse.read", "/mnt/a") };
+        CheckResult *c[2] = {check_new("fuse.mount", "/mnt/a"), check_new("fuse.read", "/mnt/a")};
         assert_int_equal(check_set(c[0], VIGIL_CRIT, ENOTCONN, NULL, "FUSE daemon gone"), 0);
         assert_int_equal(check_add_int(c[0], "waiting", 3, NULL), 0);
         assert_int_equal(check_add_string(c[0], "fs", "fuse.bindfs"), 0);
@@ -72,7 +76,7 @@ static void unknown_fields_from_newer_agents_are_skipped(void **state) {
 }
 
 static void node_status_is_worst_check(void **state) {
-        CheckResult *c[3] = { check_new("a", "t"), check_new("b", "t"), check_new("c", "t") };
+        CheckResult *c[3] = {check_new("a", "t"), check_new("b", "t"), check_new("c", "t")};
         check_set(c[0], VIGIL_OK, 0, NULL, "ok");
         check_set(c[1], VIGIL_WARN, 0, NULL, "slow");
         check_set(c[2], VIGIL_OK, 0, NULL, "ok");
