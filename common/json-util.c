@@ -125,10 +125,7 @@ double json_get_double(json_object *o, const char *key, double def) {
 }
 
 static int severity_of(json_object *check) {
-        static const int rank[_VIGIL_STATUS_MAX] = {
-                [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3};
-        VigilStatus s = vigil_status_from_string(json_get_string(check, "status", "UNKNOWN"));
-        return s >= 0 ? rank[s] : rank[VIGIL_UNKNOWN];
+        return vigil_status_severity(vigil_status_from_string(json_get_string(check, "status", "UNKNOWN")));
 }
 
 static int compare_checks(const void *a, const void *b) {

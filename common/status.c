@@ -25,14 +25,14 @@ VigilStatus vigil_status_from_string(const char *s) {
         return _VIGIL_STATUS_INVALID;
 }
 
-static int severity(VigilStatus s) {
+int vigil_status_severity(VigilStatus s) {
         static const int rank[_VIGIL_STATUS_MAX] = {
                 [VIGIL_OK] = 0, [VIGIL_WARN] = 1, [VIGIL_UNKNOWN] = 2, [VIGIL_CRIT] = 3};
         return s >= 0 && s < _VIGIL_STATUS_MAX ? rank[s] : rank[VIGIL_UNKNOWN];
 }
 
 VigilStatus vigil_status_worst(VigilStatus a, VigilStatus b) {
-        return severity(a) >= severity(b) ? a : b;
+        return vigil_status_severity(a) >= vigil_status_severity(b) ? a : b;
 }
 
 int vigil_status_to_proto(VigilStatus s) {

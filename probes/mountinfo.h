@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct MountEntry {
         unsigned major, minor; /* st_dev of the mount; minor names /sys/fs/fuse/connections/<minor> */

@@ -10,7 +10,7 @@ import signal
 import time
 import unittest
 
-from vigiltest import VigilTestCase, children_of, fusectl_dir, mountinfo_entry, start_agent_notified, wait_for
+from vigiltest import FuseTestCase, children_of, fusectl_dir, mountinfo_entry, start_agent_notified, wait_for
 
 
 def proc_state(pid):
@@ -22,15 +22,7 @@ def proc_state(pid):
         return None
 
 
-class AgentServiceTest(VigilTestCase):
-    def setUp(self):
-        super().setUp()
-        self.src = self.path("src")
-        self.mnt = self.path("mnt")
-        os.makedirs(self.src)
-        with open(os.path.join(self.src, "canary"), "w") as f:
-            f.write("ok\n")
-
+class AgentServiceTest(FuseTestCase):
     def test_ready_status_and_watchdog_are_sent_to_systemd(self):
         self.mount_bindfs(self.src, self.mnt)
         agent, n = start_agent_notified(self, ["--fuse", self.mnt, "--interval", "200ms", "--timeout", "100ms"],
@@ -116,7 +108,7 @@ class AgentServiceTest(VigilTestCase):
         agent, n = start_agent_notified(self, ["--config", cfg])
         wait_for(lambda: "1 check: 1 OK" in n.last_status(), 10, "one check")
         with open(cfg, "a") as f:
-            f.write("canary = canary\nexpect = ok\n")
+            f.write("canary = canary\nexpect = vigil-ok\n")
         agent.kill(signal.SIGHUP)
         wait_for(lambda: "2 checks: 2 OK" in n.last_status(), 10, "two checks after reload")
         with open(cfg, "w") as f:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import unittest
 
-from vigiltest import VigilTestCase, binary, mountinfo_entry
+from vigiltest import FuseTestCase, VigilTestCase, binary, mountinfo_entry
 
 
 def once(*args, timeout=30):
@@ -27,17 +27,7 @@ def check(report, name):
     raise AssertionError(f"no {name} in {report}")
 
 
-class FuseProbeTest(VigilTestCase):
-    def setUp(self):
-        super().setUp()
-        self.src = self.path("src")
-        self.mnt = self.path("mnt")
-        os.makedirs(self.src)
-        with open(os.path.join(self.src, "canary"), "w") as f:
-            f.write("vigil-ok\n")
-        for i in range(3):
-            open(os.path.join(self.src, f"file{i}"), "w").close()
-
+class FuseProbeTest(FuseTestCase):
     def config(self, **mount_keys):
         path = self.path("agent.ini")
         with open(path, "w") as f:

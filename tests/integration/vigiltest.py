@@ -214,6 +214,23 @@ class VigilTestCase(unittest.TestCase):
         os.rename(tmp, control)
 
 
+class FuseTestCase(VigilTestCase):
+    """A VigilTestCase with a source directory (self.src: a canary file holding CANARY and a few
+    files) and a mount point (self.mnt) to mount it on."""
+
+    CANARY = "vigil-ok\n"
+
+    def setUp(self):
+        super().setUp()
+        self.src = self.path("src")
+        self.mnt = self.path("mnt")
+        os.makedirs(self.src)
+        with open(os.path.join(self.src, "canary"), "w") as f:
+            f.write(self.CANARY)
+        for i in range(3):
+            open(os.path.join(self.src, f"file{i}"), "w").close()
+
+
 def children_of(pid):
     """Pids of the direct children of pid (zombies included)."""
     out = []

@@ -5,17 +5,10 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "agent-config.h"
 #include "fuse/fuse-probe.h"
-
-static char *write_file(const char *content) {
-        char *path = strdup("/tmp/test-agent-config-XXXXXX");
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-        close(fd);
-        return path;
-}
 
 /* Loads argv (NULL-terminated); returns r and the error line (caller frees). */
 static int load(AgentConfig *c, char **ret_error, ...) {
@@ -88,14 +81,14 @@ static void unknown_flag_is_an_error(void **state) {
 }
 
 static void file_sections_configure_mounts_and_flags_override(void **state) {
-        char *path = write_file("[agent]\n"
-                                "interval = 10s\n"
-                                "cluster = prod\n"
-                                "[fuse /mnt/alluxio]\n"
-                                "canary = .vigil-canary\n"
-                                "expect = ok\n"
-                                "warn_latency = 300ms\n"
-                                "timeout = 1s\n");
+        char *path = test_write_temp("[agent]\n"
+                                     "interval = 10s\n"
+                                     "cluster = prod\n"
+                                     "[fuse /mnt/alluxio]\n"
+                                     "canary = .vigil-canary\n"
+                                     "expect = ok\n"
+                                     "warn_latency = 300ms\n"
+                                     "timeout = 1s\n");
         AgentConfig c;
         char *err;
         assert_int_equal(
@@ -115,7 +108,7 @@ static void file_sections_configure_mounts_and_flags_override(void **state) {
 }
 
 static void file_errors_name_file_line_and_key(void **state) {
-        char *path = write_file("[agent]\ninterval = 5s\nbogus = 1\n");
+        char *path = test_write_temp("[agent]\ninterval = 5s\nbogus = 1\n");
         AgentConfig c;
         char *err;
         assert_int_equal(load(&c, &err, "--config", path, "--fuse", "/m", NULL), -EINVAL);
@@ -126,14 +119,14 @@ static void file_errors_name_file_line_and_key(void **state) {
         unlink(path);
         free(path);
 
-        path = write_file("[fuse /m]\nexpect = x\n");
+        path = test_write_temp("[fuse /m]\nexpect = x\n");
         assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
         assert_non_null(strstr(err, "'expect' needs a 'canary' file"));
         free(err);
         unlink(path);
         free(path);
 
-        path = write_file("[nfs /m]\nx = 1\n");
+        path = test_write_temp("[nfs /m]\nx = 1\n");
         assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
         assert_non_null(strstr(err, "unknown probe 'nfs'"));
         free(err);
@@ -142,7 +135,7 @@ static void file_errors_name_file_line_and_key(void **state) {
 }
 
 static void section_without_keys_declares_the_mount(void **state) {
-        char *path = write_file("[fuse /mnt/a]\n[fuse /mnt/b]\n# nothing else\n");
+        char *path = test_write_temp("[fuse /mnt/a]\n[fuse /mnt/b]\n# nothing else\n");
         AgentConfig c;
         char *err;
         assert_int_equal(load(&c, &err, "--config", path, NULL), 0);

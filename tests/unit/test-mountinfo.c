@@ -5,6 +5,8 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "macros.h"
 #include "mountinfo.h"
 
@@ -54,15 +56,6 @@ static void rejects_malformed_lines(void **state) {
         assert_int_equal(mountinfo_parse_line("36 35 0:1 / /mnt rw -\n", &e), -EINVAL);
 }
 
-static char *write_table(const char *content) {
-        char *path = strdup("/tmp/test-mountinfo-XXXXXX");
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
-        close(fd);
-        return path;
-}
-
 static const char table[] = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
                             "2 1 0:40 / /mnt rw - tmpfs tmpfs rw\n"
                             "3 2 0:41 / /mnt/fuse rw - fuse.bindfs /src rw\n"
@@ -70,7 +63,7 @@ static const char table[] = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
                             "5 1 0:43 / /mnt2 rw - fuse.x y rw\n";
 
 static void finds_topmost_of_stacked_mounts(void **state) {
-        _cleanup_(freep) char *path = write_table(table);
+        _cleanup_(freep) char *path = test_write_temp(table);
         MountEntry e;
         assert_int_equal(mountinfo_find(path, "/mnt/fuse", &e), 1);
         assert_string_equal(e.fs_type, "fuse.faultfs");
@@ -80,7 +73,7 @@ static void finds_topmost_of_stacked_mounts(void **state) {
 }
 
 static void reports_enclosing_mount_when_not_a_mount_point(void **state) {
-        _cleanup_(freep) char *path = write_table(table);
+        _cleanup_(freep) char *path = test_write_temp(table);
         MountEntry e;
         assert_int_equal(mountinfo_find(path, "/mnt/other", &e), 0);
         assert_string_equal(e.mount_point, "/mnt");
