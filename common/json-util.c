@@ -8,6 +8,13 @@ const char *errno_to_name(int e) {
         return strerrorname_np(e);
 }
 
+/* Milliseconds with microsecond precision, printed as such (not 0.29999999999999999). */
+static json_object *json_new_ms(uint64_t usec) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%.3f", usec / 1000.0);
+        return json_object_new_double_s(usec / 1000.0, buf);
+}
+
 static json_object *detail_value(const Vigil__Detail *d) {
         switch (d->value_case) {
         case VIGIL__DETAIL__VALUE_INT_VALUE:
@@ -41,7 +48,7 @@ static json_object *fuse_to_json(const Vigil__FuseDetails *f) {
                 if (!j)
                         break;
                 json_object_object_add(j, "name", json_object_new_string(op->name));
-                json_object_object_add(j, "latency_ms", json_object_new_double(op->latency_us / 1000.0));
+                json_object_object_add(j, "latency_ms", json_new_ms(op->latency_us));
                 if (op->errno_value)
                         json_object_object_add(j, "errno",
                                 json_object_new_string(strempty(errno_to_name(op->errno_value))));
@@ -67,7 +74,7 @@ json_object *check_result_to_json(const Vigil__CheckResult *c) {
         json_object_object_add(o, "status",
                 json_object_new_string(vigil_status_to_string(vigil_status_from_proto(c->status))));
         json_object_object_add(o, "message", json_object_new_string(c->message));
-        json_object_object_add(o, "latency_ms", json_object_new_double(c->latency_us / 1000.0));
+        json_object_object_add(o, "latency_ms", json_new_ms(c->latency_us));
         if (c->errno_value > 0) {
                 json_object_object_add(o, "errno", json_object_new_int(c->errno_value));
                 json_object_object_add(

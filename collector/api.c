@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <inttypes.h>
+#include <json-c/printbuf.h>
+
+#include "api.h"
+#include "config.h"
+#include "json-util.h"
+
+/* A number with one decimal ("1.2", not json-c's shortest round-trip "1.2000000000000002"). */
+static json_object *new_double_1(double v) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.1f", v);
+        return json_object_new_double_s(v, buf);
+}
+
+static double age_s(const NodeView *v, usec_t now_mono) {
+        return now_mono > v->last_seen_mono ? (double)(now_mono - v->last_seen_mono) / USEC_PER_SEC : 0.0;
+}
+
+/* json_object_object_add() that reports OOM of the value. */
+static int add(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int append(json_object *a, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_array_add(a, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *new_string_len(const char *s, size_t len) {
+        return json_object_new_string_len(s, (int)MIN(len, (size_t)INT32_MAX));
+}
+
+/* The synthetic check shown first for a stale node. */
+static json_object *stale_check_json(const NodeRef *ref, usec_t now_mono) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "no report for %u s", (unsigned)age_s(ref->view, now_mono));
+        Vigil__CheckResult c = VIGIL__CHECK_RESULT__INIT;
+        c.name = (char *)"agent.report";
+        c.target = (char *)"";
+        c.status = VIGIL__STATUS__STATUS_CRIT;
+        c.message = msg;
+        return check_result_to_json(&c);
+}
+
+/*
+ * A fresh node's checks array is its view's cached rendering (made by json-c, see
+ * node_view_checks_json()), spliced in as is; the placeholder holds a reference to the view so the
+ * text lives as long as the answer object.
+ */
+static int cached_checks_serializer(json_object *o, struct printbuf *pb, int level, int flags) {
+        const RenderedJson *s = node_view_checks_json(json_object_get_userdata(o));
+        return s ? printbuf_memappend(pb, s->text, (int)s->len) : -1;
+}
+
+static void cached_checks_delete(json_object *o, void *userdata) {
+        node_view_unref(userdata);
+}
+
+typedef struct StaleChecks {
+        NodeView *view;
+        json_object *agent_check;
+} StaleChecks;
+
+/* A stale node's checks: the synthetic agent.report check, then the view's cached array. */
+static int stale_checks_serializer(json_object *o, struct printbuf *pb, int level, int flags) {
+        StaleChecks *sc = json_object_get_userdata(o);
+        const RenderedJson *s = node_view_checks_json(sc->view);
+        size_t len;
+        const char *agent = json_object_to_json_string_length(sc->agent_check, flags, &len);
+
+        if (!s || !agent || s->len < 2)
+                return -1;
+        printbuf_memappend(pb, "[", 1);
+        printbuf_memappend(pb, agent, (int)len);
+        if (s->len > 2) /* not "[]": continue with its elements */
+                printbuf_memappend(pb, ",", 1);
+        return printbuf_memappend(pb, s->text + 1, (int)s->len - 1);
+}
+
+static void stale_checks_delete(json_object *o, void *userdata) {
+        StaleChecks *sc = userdata;
+        node_view_unref(sc->view);
+        json_object_put(sc->agent_check);
+        free(sc);
+}
+
+/*
+ * The checks array of a node. Unless only failing checks are wanted, it is the view's cached
+ * rendering spliced in as is (behind the agent.report check for a stale node), so that an answer
+ * over thousands of nodes costs a copy per node rather than thousands of json-c objects.
+ */
+static int node_checks_json(const NodeRef *ref, bool failing_only, usec_t now_mono, json_object **ret) {
+        const Vigil__NodeReport *report = ref->view->report;
+        _cleanup_json_ json_object *a = NULL;
+        int r;
+
+        a = json_object_new_array();
+        if (!a)
+                return -ENOMEM;
+        if (!failing_only) {
+                if (!node_view_checks_json(ref->view))
+                        return -ENOMEM;
+                if (!ref->stale) {
+                        json_object_set_serializer(
+                                a, cached_checks_serializer, node_view_ref(ref->view), cached_checks_delete);
+                        *ret = TAKE_PTR(a);
+                        return 0;
+                }
+                StaleChecks *sc = calloc(1, sizeof(StaleChecks));
+                if (!sc)
+                        return -ENOMEM;
+                sc->agent_check = stale_check_json(ref, now_mono);
+                if (!sc->agent_check) {
+                        free(sc);
+                        return -ENOMEM;
+                }
+                sc->view = node_view_ref(ref->view);
+                json_object_set_serializer(a, stale_checks_serializer, sc, stale_checks_delete);
+                *ret = TAKE_PTR(a);
+                return 0;
+        }
+        if (ref->stale) {
+                r = append(a, stale_check_json(ref, now_mono));
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < report->n_checks; i++) {
+                if (vigil_status_from_proto(report->checks[i]->status) == VIGIL_OK)
+                        continue;
+                r = append(a, check_result_to_json(report->checks[i]));
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+static int add_common_node_fields(json_object *o, const NodeRef *ref, usec_t now_mono) {
+        int r;
+        r = add(o, "name", json_object_new_string(ref->view->report->node));
+        if (r >= 0)
+                r = add(o, "status", json_object_new_string(vigil_status_to_string(node_ref_status(ref))));
+        if (r >= 0)
+                r = add(o, "last_report_age_s", new_double_1(age_s(ref->view, now_mono)));
+        if (r >= 0)
+                r = add(o, "stale", json_object_new_boolean(ref->stale));
+        return r;
+}
+
+static int cluster_message(const ClusterSummary *s, char *buf, size_t size) {
+        if (s->expected == 0)
+                return snprintf(buf, size, "no agent has reported");
+        if (s->status == VIGIL_OK)
+                return snprintf(buf, size, "all %u nodes OK", s->expected);
+        return snprintf(buf, size, "%u of %u nodes %s", s->by_status[s->status], s->expected,
+                vigil_status_to_string(s->status));
+}
+
+int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL, *agents = NULL, *families = NULL, *nodes = NULL;
+        ClusterSummary s = {};
+        NodeRef *refs = NULL;
+        size_t n = 0;
+        char msg[128];
+        int r;
+
+        r = cluster_snapshot(c, &refs, &n);
+        if (r < 0)
+                return r;
+        r = cluster_summarize(refs, n, &s);
+        if (r < 0)
+                goto finish;
+
+        r = -ENOMEM;
+        o = json_object_new_object();
+        agents = json_object_new_object();
+        families = json_object_new_array_ext((int)s.n_families);
+        nodes = json_object_new_array_ext((int)MIN(n, (size_t)INT32_MAX));
+        if (!o || !agents || !families || !nodes)
+                goto finish;
+        cluster_message(&s, msg, sizeof(msg));
+        r = add(o, "cluster", json_object_new_string(s.cluster));
+        if (r >= 0)
+                r = add(o, "status", json_object_new_string(vigil_status_to_string(s.status)));
+        if (r >= 0)
+                r = add(o, "message", json_object_new_string(msg));
+        if (r >= 0)
+                r = add(o, "generated_at_ms", json_object_new_int64(now_ms));
+        if (r >= 0)
+                r = add(agents, "ready", json_object_new_int64(s.ready));
+        if (r >= 0)
+                r = add(agents, "expected", json_object_new_int64(s.expected));
+        if (r >= 0)
+                r = add(agents, "percent", new_double_1(s.percent));
+        if (r >= 0)
+                r = add(agents, "stale", json_object_new_int64(s.stale));
+        if (r >= 0)
+                r = add(o, "agents", TAKE_PTR(agents));
+        for (size_t i = 0; r >= 0 && i < s.n_families; i++) {
+                static const char *const keys[_VIGIL_STATUS_MAX] = {[VIGIL_OK] = "ok",
+                        [VIGIL_WARN] = "warn",
+                        [VIGIL_CRIT] = "crit",
+                        [VIGIL_UNKNOWN] = "unknown"};
+                json_object *f = json_object_new_object();
+                r = append(families, f);
+                if (r >= 0)
+                        r = add(f, "family", new_string_len(s.families[i].name, s.families[i].len));
+                for (int k = 0; r >= 0 && k < _VIGIL_STATUS_MAX; k++)
+                        r = add(f, keys[k], json_object_new_int64(s.families[i].count[k]));
+        }
+        if (r >= 0)
+                r = add(o, "families", TAKE_PTR(families));
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                json_object *checks = NULL;
+                if (failing && node_ref_status(&refs[i]) == VIGIL_OK)
+                        continue;
+                json_object *node = json_object_new_object();
+                r = append(nodes, node);
+                if (r >= 0)
+                        r = add_common_node_fields(node, &refs[i], now_mono);
+                if (r >= 0)
+                        r = node_checks_json(&refs[i], failing, now_mono, &checks);
+                if (r >= 0)
+                        r = add(node, "checks", checks);
+        }
+        if (r >= 0)
+                r = add(o, "nodes", TAKE_PTR(nodes));
+        if (r >= 0)
+                *ret = TAKE_PTR(o);
+finish:
+        cluster_summary_done(&s);
+        node_refs_free(refs, n);
+        return r;
+}
+
+int api_nodes(Cluster *c, usec_t now_mono, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL, *nodes = NULL;
+        NodeRef *refs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = cluster_snapshot(c, &refs, &n);
+        if (r < 0)
+                return r;
+        r = -ENOMEM;
+        o = json_object_new_object();
+        nodes = json_object_new_array_ext((int)MIN(n, (size_t)INT32_MAX));
+        if (o && nodes)
+                r = 0;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const NodeView *v = refs[i].view;
+                json_object *node = json_object_new_object();
+                r = append(nodes, node);
+                if (r >= 0)
+                        r = add(node, "name", json_object_new_string(v->report->node));
+                if (r >= 0)
+                        r = add(node, "cluster", json_object_new_string(v->report->cluster));
+                if (r >= 0)
+                        r = add(node, "status",
+                                json_object_new_string(vigil_status_to_string(node_ref_status(&refs[i]))));
+                if (r >= 0)
+                        r = add(node, "last_report_age_s", new_double_1(age_s(v, now_mono)));
+                if (r >= 0)
+                        r = add(node, "stale", json_object_new_boolean(refs[i].stale));
+                if (r >= 0)
+                        r = add(node, "agent_version", json_object_new_string(v->report->agent_version));
+                if (r >= 0)
+                        r = add(node, "boot_id", json_object_new_string(v->report->boot_id));
+                if (r >= 0)
+                        r = add(node, "seq", json_object_new_uint64(v->report->seq));
+                if (r >= 0)
+                        r = add(node, "checks_total", json_object_new_int64((int64_t)v->report->n_checks));
+                if (r >= 0)
+                        r = add(node, "checks_failing", json_object_new_int64(v->checks_failing));
+        }
+        if (r >= 0)
+                r = add(o, "nodes", TAKE_PTR(nodes));
+        if (r >= 0)
+                *ret = TAKE_PTR(o);
+        node_refs_free(refs, n);
+        return r;
+}
+
+int api_node(Cluster *c, const char *name, usec_t now_mono, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_(node_view_unrefp) NodeView *v = NULL;
+        json_object *checks = NULL;
+        NodeRef ref;
+        int r;
+
+        r = cluster_get(c, name, &ref);
+        if (r < 0)
+                return r;
+        v = ref.view;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        r = add_common_node_fields(o, &ref, now_mono);
+        if (r >= 0)
+                r = add(o, "cluster", json_object_new_string(v->report->cluster));
+        if (r >= 0)
+                r = add(o, "agent_version", json_object_new_string(v->report->agent_version));
+        if (r >= 0)
+                r = add(o, "boot_id", json_object_new_string(v->report->boot_id));
+        if (r >= 0)
+                r = add(o, "kernel_boot_id", json_object_new_string(v->report->kernel_boot_id));
+        if (r >= 0)
+                r = add(o, "seq", json_object_new_uint64(v->report->seq));
+        if (r >= 0)
+                r = add(o, "interval_ms", json_object_new_int64(v->report->interval_ms));
+        if (r >= 0)
+                r = add(o, "time_unix_ms", json_object_new_int64(v->report->time_unix_ms));
+        if (r >= 0)
+                r = add(o, "last_seen_ms", json_object_new_int64(v->last_seen_ms));
+        if (r >= 0)
+                r = node_checks_json(&ref, false, now_mono, &checks);
+        if (r >= 0)
+                r = add(o, "checks", checks);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int event_to_json(const StoreEvent *e, void *userdata) {
+        json_object *events = userdata, *o = json_object_new_object();
+        int r;
+
+        r = append(events, o);
+        if (r >= 0)
+                r = add(o, "id", json_object_new_int64(e->id));
+        if (r >= 0)
+                r = add(o, "time_ms", json_object_new_int64(e->time_ms));
+        if (r >= 0)
+                r = add(o, "node", json_object_new_string(e->node));
+        if (r >= 0)
+                r = add(o, "check", json_object_new_string(e->check_name));
+        if (r >= 0)
+                r = add(o, "target", json_object_new_string(e->target));
+        if (r >= 0)
+                r = add(o, "from", json_object_new_string(e->from_status));
+        if (r >= 0)
+                r = add(o, "to", json_object_new_string(e->to_status));
+        if (r >= 0)
+                r = add(o, "message", json_object_new_string(e->message));
+        return r;
+}
+
+/* since: UNIX seconds (all digits) or a duration back from now ("1h", "30m"). */
+static int parse_since(const char *since, int64_t now_ms, int64_t *ret_ms) {
+        const char *p = since;
+        usec_t d;
+
+        while (isdigit((unsigned char)*p))
+                p++;
+        if (p != since && !*p) {
+                errno = 0;
+                unsigned long long sec = strtoull(since, NULL, 10);
+                if (errno != 0 || sec > (unsigned long long)(INT64_MAX / 1000))
+                        return -EINVAL;
+                *ret_ms = (int64_t)sec * 1000;
+                return 0;
+        }
+        if (parse_duration(since, USEC_PER_SEC, &d) < 0 || d / USEC_PER_MSEC > (usec_t)INT64_MAX)
+                return -EINVAL;
+        *ret_ms = MAX(now_ms - (int64_t)(d / USEC_PER_MSEC), (int64_t)0);
+        return 0;
+}
+
+int api_events(Store *s, const char *since, const char *node, const char *limit, int64_t now_ms,
+        json_object **ret, const char **ret_reason) {
+        _cleanup_json_ json_object *o = NULL, *events = NULL;
+        int64_t since_ms = -1;
+        unsigned lim = API_EVENTS_DEFAULT_LIMIT;
+        int r;
+
+        if (!isempty(since) && parse_since(since, now_ms, &since_ms) < 0) {
+                *ret_reason = "bad 'since': expected UNIX seconds or a duration such as 1h";
+                return -EINVAL;
+        }
+        if (!isempty(limit) && (parse_uint(limit, &lim) < 0 || lim == 0 || lim > API_EVENTS_MAX_LIMIT)) {
+                *ret_reason = "bad 'limit': expected a number from 1 to 100000";
+                return -EINVAL;
+        }
+        o = json_object_new_object();
+        events = json_object_new_array();
+        if (!o || !events)
+                return -ENOMEM;
+        r = store_query_events(s, since_ms, isempty(node) ? NULL : node, lim, event_to_json, events);
+        if (r < 0)
+                return r;
+        r = add(o, "events", TAKE_PTR(events));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int api_healthz(Cluster *c, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = add(o, "status", json_object_new_string("ok"));
+        if (r >= 0)
+                r = add(o, "nodes", json_object_new_int64((int64_t)cluster_size(c)));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+json_object *api_error(const char *message) {
+        json_object *o = json_object_new_object();
+        if (o && add(o, "error", json_object_new_string(message)) < 0)
+                return json_object_put_ptr(o);
+        return o;
+}

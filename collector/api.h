@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The JSON answers of the collector's read API (docs/api.md), built with json-c from snapshots of
+ * the in-memory cluster state; only the events come from the store (through its index). Checks are
+ * shown as common/json-util.h renders them. Each function returns 0 and a new object in *ret (the
+ * caller owns it), or -errno: -ENOENT (unknown node), -EINVAL (bad argument, with a static reason
+ * in *ret_reason), -ENOMEM. The objects are made to be serialized with CLUSTER_JSON_FLAGS: some
+ * arrays are cached text spliced in at serialization, so inspect the text, not the object tree.
+ */
+
+#include <json-c/json.h>
+
+#include "cluster.h"
+#include "store.h"
+
+#define API_EVENTS_DEFAULT_LIMIT 1000u
+#define API_EVENTS_MAX_LIMIT 100000u
+
+/* GET /v1/cluster[?failing=1] */
+int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret);
+/* GET /v1/nodes */
+int api_nodes(Cluster *c, usec_t now_mono, json_object **ret);
+/* GET /v1/nodes/NAME */
+int api_node(Cluster *c, const char *name, usec_t now_mono, json_object **ret);
+/* GET /v1/events?since=&node=&limit= (each argument may be NULL) */
+int api_events(Store *s, const char *since, const char *node, const char *limit, int64_t now_ms,
+        json_object **ret, const char **ret_reason);
+/* GET /healthz */
+int api_healthz(Cluster *c, json_object **ret);
+/* {"error": message} or NULL on OOM. */
+json_object *api_error(const char *message);

@@ -1,0 +1,720 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <sched.h>
+
+#include "cluster.h"
+#include "json-util.h"
+
+#define DEFAULT_INTERVAL_MS 5000u
+#define STALE_INTERVALS 3
+
+typedef struct ClusterNode {
+        char *name;
+        NodeView *view; /* published; NULL while the node's first report is not committed */
+        bool stale; /* published */
+        /* The writer's view of the batch being applied, published after the commit. */
+        NodeView *staged;
+        bool staged_stale;
+        bool touched;
+        bool render_queued; /* guarded by render_lock */
+} ClusterNode;
+
+struct Cluster {
+        Store *store;
+        usec_t stale_after;
+        pthread_rwlock_t lock; /* guards nodes[] and each node's published fields */
+        ClusterNode **nodes; /* sorted by name */
+        size_t n_nodes, n_alloc;
+        size_t n_published;
+        /* Writer only: the nodes touched by the batch being applied. */
+        ClusterNode **touched;
+        size_t n_touched, n_touched_alloc;
+        /* Background renderer: nodes whose new view has not been rendered yet (each once). */
+        pthread_mutex_t render_lock;
+        pthread_cond_t render_wake;
+        ClusterNode **render_queue;
+        size_t n_render, n_render_alloc;
+        bool render_started, render_stop;
+        pthread_t render_thread;
+};
+
+NodeView *node_view_ref(NodeView *v) {
+        if (v)
+                __atomic_add_fetch(&v->n_ref, 1, __ATOMIC_RELAXED);
+        return v;
+}
+
+NodeView *node_view_unref(NodeView *v) {
+        if (!v || __atomic_sub_fetch(&v->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        if (v->report)
+                vigil__node_report__free_unpacked(v->report, NULL);
+        free(v->families);
+        free(v->checks_json);
+        return mfree(v);
+}
+
+const RenderedJson *node_view_checks_json(NodeView *v) {
+        RenderedJson *s = __atomic_load_n(&v->checks_json, __ATOMIC_ACQUIRE);
+        const char *text;
+        size_t len;
+
+        if (s)
+                return s;
+        _cleanup_json_ json_object *a = report_checks_to_json(v->report);
+        if (!a)
+                return NULL;
+        text = json_object_to_json_string_length(a, CLUSTER_JSON_FLAGS, &len);
+        if (!text)
+                return NULL;
+        s = malloc(sizeof(RenderedJson) + len + 1);
+        if (!s)
+                return NULL;
+        s->len = len;
+        memcpy(s->text, text, len + 1);
+        /* Two threads may render at once: the first to publish wins, the other frees its copy. */
+        RenderedJson *expected = NULL;
+        if (!__atomic_compare_exchange_n(
+                    &v->checks_json, &expected, s, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                free(s);
+                return expected;
+        }
+        return s;
+}
+
+NodeRef *node_refs_free(NodeRef *refs, size_t n) {
+        for (size_t i = 0; refs && i < n; i++)
+                node_view_unref(refs[i].view);
+        return mfree(refs);
+}
+
+static VigilStatus check_status(const Vigil__CheckResult *c) {
+        return vigil_status_from_proto(c->status);
+}
+
+static size_t family_len(const char *name) {
+        const char *dot = strchr(name, '.');
+        return dot ? (size_t)(dot - name) : strlen(name);
+}
+
+/* Makes a view owning report. */
+static int node_view_new(
+        Vigil__NodeReport *report, int64_t last_seen_ms, usec_t last_seen_mono, NodeView **ret) {
+        NodeView *v = calloc(1, sizeof(NodeView));
+        if (!v)
+                return -ENOMEM;
+        v->n_ref = 1;
+        v->report = report;
+        v->last_seen_ms = last_seen_ms;
+        v->last_seen_mono = last_seen_mono;
+        v->status = VIGIL_OK;
+        if (report->n_checks > 0) {
+                v->families = calloc(report->n_checks, sizeof(FamilyStatus));
+                if (!v->families) {
+                        v->report = NULL; /* the caller keeps it */
+                        node_view_unref(v);
+                        return -ENOMEM;
+                }
+        }
+        for (size_t i = 0; i < report->n_checks; i++) {
+                const Vigil__CheckResult *c = report->checks[i];
+                VigilStatus s = check_status(c);
+                const char *name = strempty(c->name);
+                size_t len = family_len(name), j;
+
+                v->status = vigil_status_worst(v->status, s);
+                if (s != VIGIL_OK)
+                        v->checks_failing++;
+                for (j = 0; j < v->n_families; j++)
+                        if (v->families[j].len == len && memcmp(v->families[j].name, name, len) == 0)
+                                break;
+                if (j == v->n_families)
+                        v->families[v->n_families++] = (FamilyStatus){.name = name, .len = len, .status = s};
+                else
+                        v->families[j].status = vigil_status_worst(v->families[j].status, s);
+        }
+        *ret = v;
+        return 0;
+}
+
+static ClusterNode *cluster_node_free(ClusterNode *n) {
+        if (!n)
+                return NULL;
+        node_view_unref(n->view);
+        node_view_unref(n->staged);
+        free(n->name);
+        return mfree(n);
+}
+
+Cluster *cluster_free(Cluster *c) {
+        if (!c)
+                return NULL;
+        if (c->render_started) {
+                pthread_mutex_lock(&c->render_lock);
+                c->render_stop = true;
+                pthread_cond_signal(&c->render_wake);
+                pthread_mutex_unlock(&c->render_lock);
+                pthread_join(c->render_thread, NULL);
+        }
+        free(c->render_queue);
+        pthread_mutex_destroy(&c->render_lock);
+        pthread_cond_destroy(&c->render_wake);
+        for (size_t i = 0; i < c->n_nodes; i++)
+                cluster_node_free(c->nodes[i]);
+        free(c->nodes);
+        free(c->touched);
+        pthread_rwlock_destroy(&c->lock);
+        return mfree(c);
+}
+
+/* Index of name in nodes[], or -(insertion point) - 1. Caller holds the lock or is the writer. */
+static ssize_t cluster_find(const Cluster *c, const char *name) {
+        size_t lo = 0, hi = c->n_nodes;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int d = strcmp(c->nodes[mid]->name, name);
+                if (d == 0)
+                        return (ssize_t)mid;
+                if (d < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -(ssize_t)lo - 1;
+}
+
+/* Inserts a node without a view (invisible to readers) at position pos. Writer only. */
+static int cluster_insert(Cluster *c, size_t pos, const char *name, ClusterNode **ret) {
+        _cleanup_(freep) ClusterNode *n = calloc(1, sizeof(ClusterNode));
+        if (!n)
+                return -ENOMEM;
+        n->name = strdup(name);
+        if (!n->name)
+                return -ENOMEM;
+
+        pthread_rwlock_wrlock(&c->lock);
+        if (c->n_nodes == c->n_alloc) {
+                size_t a = MAX(c->n_alloc * 2, (size_t)64);
+                ClusterNode **p = realloc(c->nodes, a * sizeof(ClusterNode *));
+                if (!p) {
+                        pthread_rwlock_unlock(&c->lock);
+                        free(n->name);
+                        return -ENOMEM;
+                }
+                c->nodes = p;
+                c->n_alloc = a;
+        }
+        memmove(c->nodes + pos + 1, c->nodes + pos, (c->n_nodes - pos) * sizeof(ClusterNode *));
+        c->nodes[pos] = n;
+        c->n_nodes++;
+        pthread_rwlock_unlock(&c->lock);
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+/* Drops the nodes that never got a committed view (after a failed transaction). */
+static void cluster_remove_unpublished(Cluster *c) {
+        size_t j = 0;
+        pthread_rwlock_wrlock(&c->lock);
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                if (c->nodes[i]->view)
+                        c->nodes[j++] = c->nodes[i];
+                else
+                        cluster_node_free(c->nodes[i]);
+        }
+        c->n_nodes = j;
+        pthread_rwlock_unlock(&c->lock);
+}
+
+typedef struct LoadContext {
+        Cluster *c;
+        usec_t now_mono;
+        int64_t now_ms;
+} LoadContext;
+
+static int load_node(const StoreNode *sn, void *userdata) {
+        LoadContext *l = userdata;
+        Cluster *c = l->c;
+        Vigil__NodeReport *report;
+        ClusterNode *n;
+        NodeView *v;
+        ssize_t pos;
+        int r;
+
+        report = vigil__node_report__unpack(NULL, sn->report_size, sn->report);
+        if (!report || isempty(report->node) || !streq(report->node, sn->name)) {
+                if (report)
+                        vigil__node_report__free_unpacked(report, NULL);
+                return 0;
+        }
+        /* Ages continue from the stored wall-clock time; a clock that went back counts as age 0. */
+        int64_t age_ms = MAX(l->now_ms - sn->last_seen_ms, (int64_t)0);
+        usec_t age = (usec_t)age_ms * USEC_PER_MSEC;
+        usec_t mono = l->now_mono > age ? l->now_mono - age : 0;
+        r = node_view_new(report, sn->last_seen_ms, mono, &v);
+        if (r < 0) {
+                vigil__node_report__free_unpacked(report, NULL);
+                return r;
+        }
+        pos = cluster_find(c, sn->name);
+        if (pos >= 0) { /* cannot happen with a PRIMARY KEY, but never leak */
+                node_view_unref(v);
+                return 0;
+        }
+        r = cluster_insert(c, (size_t)(-pos - 1), sn->name, &n);
+        if (r < 0) {
+                node_view_unref(v);
+                return r;
+        }
+        n->view = v;
+        n->stale = sn->stale;
+        c->n_published++;
+        return 0;
+}
+
+int cluster_new(Store *store, usec_t stale_after, Cluster **ret) {
+        _cleanup_(cluster_freep) Cluster *c = calloc(1, sizeof(Cluster));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->store = store;
+        c->stale_after = stale_after;
+        pthread_rwlock_init(&c->lock, NULL);
+        pthread_mutex_init(&c->render_lock, NULL);
+        pthread_cond_init(&c->render_wake, NULL);
+
+        LoadContext l = {.c = c,
+                .now_mono = now_usec(CLOCK_MONOTONIC),
+                .now_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC)};
+        r = store_load_nodes(store, load_node, &l);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+usec_t cluster_stale_window(const Cluster *c, const NodeView *v) {
+        if (c->stale_after > 0)
+                return c->stale_after;
+        return STALE_INTERVALS * (usec_t)(v->report->interval_ms ?: DEFAULT_INTERVAL_MS) * USEC_PER_MSEC;
+}
+
+static int touch(Cluster *c, ClusterNode *n) {
+        if (n->touched)
+                return 0;
+        if (c->n_touched == c->n_touched_alloc) {
+                size_t a = MAX(c->n_touched_alloc * 2, (size_t)64);
+                ClusterNode **p = realloc(c->touched, a * sizeof(ClusterNode *));
+                if (!p)
+                        return -ENOMEM;
+                c->touched = p;
+                c->n_touched_alloc = a;
+        }
+        c->touched[c->n_touched++] = n;
+        n->touched = true;
+        n->staged_stale = n->stale;
+        return 0;
+}
+
+/* Queues the touched nodes for the renderer (before they are untouched). */
+static void render_enqueue(Cluster *c) {
+        bool any = false;
+
+        pthread_mutex_lock(&c->render_lock);
+        for (size_t i = 0; i < c->n_touched; i++) {
+                ClusterNode *n = c->touched[i];
+                if (n->render_queued || !n->view)
+                        continue;
+                if (c->n_render == c->n_render_alloc) {
+                        size_t a = MAX(c->n_render_alloc * 2, (size_t)256);
+                        ClusterNode **p = realloc(c->render_queue, a * sizeof(ClusterNode *));
+                        if (!p)
+                                break; /* readers render it themselves */
+                        c->render_queue = p;
+                        c->n_render_alloc = a;
+                }
+                c->render_queue[c->n_render++] = n;
+                n->render_queued = true;
+                any = true;
+        }
+        if (any)
+                pthread_cond_signal(&c->render_wake);
+        pthread_mutex_unlock(&c->render_lock);
+}
+
+static void *render_thread(void *userdata) {
+        Cluster *c = userdata;
+        struct sched_param param = {};
+
+        (void)pthread_setname_np(pthread_self(), "vigil-render");
+        /* Only spare CPU: ingest and requests always come first. */
+        (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+        pthread_mutex_lock(&c->render_lock);
+        for (;;) {
+                while (c->n_render == 0 && !c->render_stop)
+                        pthread_cond_wait(&c->render_wake, &c->render_lock);
+                if (c->render_stop)
+                        break;
+                ClusterNode *n = c->render_queue[--c->n_render];
+                n->render_queued = false;
+                pthread_mutex_unlock(&c->render_lock);
+
+                /* Nodes are freed only by cluster_free() (after this thread) or when never published. */
+                pthread_rwlock_rdlock(&c->lock);
+                NodeView *v = node_view_ref(n->view);
+                pthread_rwlock_unlock(&c->lock);
+                if (v)
+                        (void)node_view_checks_json(v);
+                node_view_unref(v);
+
+                pthread_mutex_lock(&c->render_lock);
+        }
+        pthread_mutex_unlock(&c->render_lock);
+        return NULL;
+}
+
+int cluster_start_renderer(Cluster *c) {
+        int r;
+        if (c->render_started)
+                return 0;
+        r = pthread_create(&c->render_thread, NULL, render_thread, c);
+        if (r != 0)
+                return -r;
+        c->render_started = true;
+        return 0;
+}
+
+/* Publishes (committed) or drops (failed) what the batch staged. */
+static void finish_batch(Cluster *c, bool committed) {
+        _cleanup_(freep) NodeView **old = calloc(c->n_touched ?: 1, sizeof(NodeView *));
+        size_t n_old = 0;
+        bool any_new = false;
+
+        pthread_rwlock_wrlock(&c->lock);
+        for (size_t i = 0; i < c->n_touched; i++) {
+                ClusterNode *n = c->touched[i];
+                if (committed) {
+                        if (n->staged) {
+                                if (!n->view)
+                                        c->n_published++;
+                                if (old)
+                                        old[n_old++] = n->view;
+                                else
+                                        node_view_unref(n->view); /* OOM: free under the lock */
+                                n->view = TAKE_PTR(n->staged);
+                        }
+                        n->stale = n->staged_stale;
+                } else {
+                        if (old)
+                                old[n_old++] = n->staged;
+                        else
+                                node_view_unref(n->staged);
+                        n->staged = NULL;
+                        any_new = any_new || !n->view;
+                }
+                n->touched = false;
+        }
+        pthread_rwlock_unlock(&c->lock);
+
+        if (committed && c->render_started)
+                render_enqueue(c);
+        c->n_touched = 0;
+
+        /* Reports are freed outside the lock so readers never wait for it. */
+        for (size_t i = 0; i < n_old; i++)
+                node_view_unref(old[i]);
+        if (any_new)
+                cluster_remove_unpublished(c);
+}
+
+/* The check of report with the same name and target, or NULL. hint: where it usually is. */
+static const Vigil__CheckResult *find_check(
+        const Vigil__NodeReport *report, const Vigil__CheckResult *c, size_t hint) {
+        if (!report)
+                return NULL;
+        if (hint < report->n_checks && streq_ptr(report->checks[hint]->name, c->name) &&
+                streq_ptr(report->checks[hint]->target, c->target))
+                return report->checks[hint];
+        for (size_t i = 0; i < report->n_checks; i++)
+                if (streq_ptr(report->checks[i]->name, c->name) &&
+                        streq_ptr(report->checks[i]->target, c->target))
+                        return report->checks[i];
+        return NULL;
+}
+
+static int apply_one(Cluster *c, ClusterReport *item, usec_t now_mono, int64_t now_ms) {
+        _cleanup_(node_view_unrefp) NodeView *v = NULL;
+        Vigil__NodeReport *report = item->report;
+        ClusterNode *n;
+        ssize_t pos;
+        int r;
+
+        if (isempty(report->node))
+                return -EINVAL;
+        pos = cluster_find(c, report->node);
+        if (pos >= 0)
+                n = c->nodes[pos];
+        else {
+                r = cluster_insert(c, (size_t)(-pos - 1), report->node, &n);
+                if (r < 0)
+                        return r;
+        }
+        r = touch(c, n);
+        if (r < 0)
+                return r;
+
+        NodeView *cur = n->staged ?: n->view;
+        if (cur && streq_ptr(cur->report->boot_id, report->boot_id) && report->seq <= cur->report->seq) {
+                item->result = CLUSTER_DUPLICATE;
+                item->report = NULL;
+                vigil__node_report__free_unpacked(report, NULL);
+                return 0;
+        }
+
+        r = node_view_new(report, now_ms, now_mono, &v);
+        if (r < 0)
+                return r;
+        item->report = NULL;
+
+        if (cur && n->staged_stale) {
+                char msg[96];
+                snprintf(msg, sizeof(msg), "report received again after %s",
+                        FORMAT_DURATION(
+                                now_mono > cur->last_seen_mono ? now_mono - cur->last_seen_mono : 0));
+                r = store_add_event(c->store,
+                        &(StoreEvent){.time_ms = now_ms,
+                                .node = report->node,
+                                .check_name = "agent.report",
+                                .from_status = "CRIT",
+                                .to_status = "OK",
+                                .message = msg});
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < report->n_checks; i++) {
+                const Vigil__CheckResult *check = report->checks[i];
+                const Vigil__CheckResult *prev = find_check(cur ? cur->report : NULL, check, i);
+                VigilStatus to = check_status(check);
+
+                if (prev ? check_status(prev) == to : to == VIGIL_OK)
+                        continue;
+                r = store_add_event(c->store,
+                        &(StoreEvent){
+                                .time_ms = now_ms,
+                                .node = report->node,
+                                .check_name = check->name,
+                                .target = check->target,
+                                .from_status = prev ? vigil_status_to_string(check_status(prev)) : "NONE",
+                                .to_status = vigil_status_to_string(to),
+                                .message = check->message,
+                        });
+                if (r < 0)
+                        return r;
+        }
+
+        r = store_put_node(c->store,
+                &(StoreNode){
+                        .name = report->node,
+                        .cluster = report->cluster,
+                        .boot_id = report->boot_id,
+                        .seq = report->seq,
+                        .last_seen_ms = now_ms,
+                        .interval_ms = report->interval_ms,
+                        .status = vigil_status_to_string(v->status),
+                        .stale = false,
+                        .report = item->raw,
+                        .report_size = item->raw_size,
+                });
+        if (r < 0)
+                return r;
+
+        node_view_unref(n->staged);
+        n->staged = TAKE_PTR(v);
+        n->staged_stale = false;
+        item->result = CLUSTER_APPLIED;
+        return 0;
+}
+
+int cluster_apply(Cluster *c, ClusterReport *items, size_t n, usec_t now_mono, int64_t now_ms) {
+        int r;
+
+        r = store_begin(c->store);
+        if (r < 0)
+                goto fail;
+        for (size_t i = 0; i < n; i++) {
+                r = apply_one(c, &items[i], now_mono, now_ms);
+                if (r < 0)
+                        goto fail;
+        }
+        r = store_commit(c->store);
+        if (r < 0)
+                goto fail;
+        finish_batch(c, true);
+        return 0;
+
+fail:
+        store_rollback(c->store);
+        finish_batch(c, false);
+        for (size_t i = 0; i < n; i++)
+                if (items[i].report)
+                        items[i].report = (vigil__node_report__free_unpacked(items[i].report, NULL), NULL);
+        return r;
+}
+
+int cluster_sweep(Cluster *c, usec_t now_mono, int64_t now_ms) {
+        size_t count = 0;
+        int r;
+
+        /* The writer is the only mutator, so it may read the published fields without the lock. */
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                ClusterNode *n = c->nodes[i];
+                if (!n->view || n->stale)
+                        continue;
+                usec_t age = now_mono > n->view->last_seen_mono ? now_mono - n->view->last_seen_mono : 0;
+                if (age <= cluster_stale_window(c, n->view))
+                        continue;
+                if (count == 0) {
+                        r = store_begin(c->store);
+                        if (r < 0)
+                                return r;
+                }
+                char msg[64];
+                snprintf(msg, sizeof(msg), "no report for %" PRIu64 " s", age / USEC_PER_SEC);
+                r = store_add_event(c->store,
+                        &(StoreEvent){.time_ms = now_ms,
+                                .node = n->name,
+                                .check_name = "agent.report",
+                                .from_status = "OK",
+                                .to_status = "CRIT",
+                                .message = msg});
+                if (r >= 0)
+                        r = store_set_stale(c->store, n->name, true);
+                if (r >= 0)
+                        r = touch(c, n);
+                if (r < 0) {
+                        store_rollback(c->store);
+                        finish_batch(c, false);
+                        return r;
+                }
+                n->staged_stale = true;
+                count++;
+        }
+        if (count == 0)
+                return 0;
+        r = store_commit(c->store);
+        if (r < 0) {
+                store_rollback(c->store);
+                finish_batch(c, false);
+                return r;
+        }
+        finish_batch(c, true);
+        return (int)MIN(count, (size_t)INT32_MAX);
+}
+
+int cluster_snapshot(Cluster *c, NodeRef **ret_refs, size_t *ret_n) {
+        NodeRef *refs;
+        size_t k = 0;
+
+        pthread_rwlock_rdlock(&c->lock);
+        refs = calloc(c->n_published ?: 1, sizeof(NodeRef));
+        if (!refs) {
+                pthread_rwlock_unlock(&c->lock);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_nodes && k < c->n_published; i++) {
+                ClusterNode *n = c->nodes[i];
+                if (!n->view)
+                        continue;
+                refs[k++] = (NodeRef){.view = node_view_ref(n->view), .stale = n->stale};
+        }
+        pthread_rwlock_unlock(&c->lock);
+        *ret_refs = refs;
+        *ret_n = k;
+        return 0;
+}
+
+int cluster_get(Cluster *c, const char *name, NodeRef *ret) {
+        int r = -ENOENT;
+
+        pthread_rwlock_rdlock(&c->lock);
+        ssize_t pos = cluster_find(c, name);
+        if (pos >= 0 && c->nodes[pos]->view) {
+                *ret = (NodeRef){.view = node_view_ref(c->nodes[pos]->view), .stale = c->nodes[pos]->stale};
+                r = 0;
+        }
+        pthread_rwlock_unlock(&c->lock);
+        return r;
+}
+
+size_t cluster_size(Cluster *c) {
+        pthread_rwlock_rdlock(&c->lock);
+        size_t n = c->n_published;
+        pthread_rwlock_unlock(&c->lock);
+        return n;
+}
+
+static int family_add(ClusterSummary *s, size_t *n_alloc, const char *name, size_t len, VigilStatus status) {
+        size_t i;
+        for (i = 0; i < s->n_families; i++)
+                if (s->families[i].len == len && memcmp(s->families[i].name, name, len) == 0)
+                        break;
+        if (i == s->n_families) {
+                if (s->n_families == *n_alloc) {
+                        size_t a = MAX(*n_alloc * 2, (size_t)8);
+                        FamilyCount *p = realloc(s->families, a * sizeof(FamilyCount));
+                        if (!p)
+                                return -ENOMEM;
+                        s->families = p;
+                        *n_alloc = a;
+                }
+                s->families[s->n_families++] = (FamilyCount){.name = name, .len = len};
+        }
+        s->families[i].count[status]++;
+        return 0;
+}
+
+static int compare_families(const void *a, const void *b) {
+        const FamilyCount *x = a, *y = b;
+        int d = memcmp(x->name, y->name, MIN(x->len, y->len));
+        return d ?: (x->len > y->len) - (x->len < y->len);
+}
+
+int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
+        ClusterSummary s = {
+                .cluster = "", .status = n > 0 ? VIGIL_OK : VIGIL_UNKNOWN, .expected = (unsigned)n};
+        size_t n_alloc = 0;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                const NodeView *v = refs[i].view;
+                VigilStatus st = node_ref_status(&refs[i]);
+
+                s.status = vigil_status_worst(s.status, st);
+                s.by_status[st]++;
+                if (refs[i].stale)
+                        s.stale++;
+                else
+                        s.ready++;
+                if (isempty(s.cluster) && !isempty(v->report->cluster))
+                        s.cluster = v->report->cluster;
+                r = family_add(&s, &n_alloc, "agent", 5, refs[i].stale ? VIGIL_CRIT : VIGIL_OK);
+                for (size_t j = 0; r >= 0 && j < v->n_families; j++)
+                        r = family_add(&s, &n_alloc, v->families[j].name, v->families[j].len,
+                                v->families[j].status);
+                if (r < 0) {
+                        cluster_summary_done(&s);
+                        return r;
+                }
+        }
+        if (s.families)
+                qsort(s.families, s.n_families, sizeof(FamilyCount), compare_families);
+        s.percent = n > 0 ? 100.0 * s.ready / (double)n : 0.0;
+        *ret = s;
+        return 0;
+}
+
+void cluster_summary_done(ClusterSummary *s) {
+        s->families = mfree(s->families);
+        s->n_families = 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+
+#include "ctl.h"
+
+bool ctl_want_color(FILE *f) {
+        const char *e = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        if (!isempty(e) || streq_ptr(term, "dumb"))
+                return false;
+        return isatty(fileno(f)) > 0;
+}
+
+int ctl_exit_code_from_string(const char *status) {
+        VigilStatus s = vigil_status_from_string(status);
+        return s < 0 ? (int)VIGIL_UNKNOWN : (int)s;
+}
+
+static const char *status_color(const char *status) {
+        switch (vigil_status_from_string(status)) {
+        case VIGIL_OK:
+                return "\x1b[32m";
+        case VIGIL_WARN:
+                return "\x1b[33m";
+        case VIGIL_CRIT:
+                return "\x1b[1;31m";
+        default:
+                return "\x1b[35m";
+        }
+}
+
+void ctl_print_status(FILE *f, const char *status, int width, bool color) {
+        status = isempty(status) ? "UNKNOWN" : status;
+        if (color)
+                fprintf(f, "%s%s\x1b[0m%*s", status_color(status), status,
+                        MAX(width - (int)strlen(status), 0), "");
+        else
+                fprintf(f, "%-*s", width, status);
+}
+
+int ctl_print_json(json_object *o, FILE *f) {
+        const char *s = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        fputs(s, f);
+        fputc('\n', f);
+        return 0;
+}
+
+const char *ctl_format_time_ms(char *buf, size_t size, int64_t time_ms) {
+        time_t t = (time_t)(time_ms / 1000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "%lld", (long long)time_ms);
+        return buf;
+}
+
+const char *ctl_format_age(char *buf, size_t size, double age_s) {
+        char d[FORMAT_DURATION_MAX];
+
+        if (age_s < 0 || isnan(age_s))
+                snprintf(buf, size, "never");
+        else
+                snprintf(buf, size, "%s ago", format_duration(d, sizeof(d), (usec_t)(age_s * USEC_PER_SEC)));
+        return buf;
+}
+
+int ctl_status_compare(const char *a, const char *b) {
+        VigilStatus x = ctl_exit_code_from_string(a), y = ctl_exit_code_from_string(b);
+
+        if (x == y)
+                return 0;
+        return vigil_status_worst(x, y) == x ? -1 : 1;
+}

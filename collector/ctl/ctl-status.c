@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <math.h>
+
+#include "ctl.h"
+#include "json-util.h"
+
+int ctl_cluster_status(json_object *cluster) {
+        const char *s = json_get_string(cluster, "status", NULL);
+        return s ? ctl_exit_code_from_string(s) : -EBADMSG;
+}
+
+static json_object *get_array(json_object *o, const char *key) {
+        json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+                return NULL;
+        return v;
+}
+
+static bool is_ok(json_object *o) {
+        return ctl_exit_code_from_string(json_get_string(o, "status", NULL)) == VIGIL_OK;
+}
+
+static void print_verdict(json_object *cluster, bool color, FILE *f) {
+        const char *name = json_get_string(cluster, "cluster", ""),
+                   *msg = json_get_string(cluster, "message", "");
+
+        fprintf(f, "cluster%s%s: ", isempty(name) ? "" : " ", name);
+        ctl_print_status(f, json_get_string(cluster, "status", NULL), 0, color);
+        if (!isempty(msg))
+                fprintf(f, " — %s", msg);
+        fputc('\n', f);
+}
+
+/* "agents: 2 ready / 2 expected = 100 %", the form operators know from kubectl. The percentage is
+ * rounded down, so 100 % means every agent and 199 of 200 never shows as 100 %. */
+static void print_agents(json_object *cluster, FILE *f) {
+        json_object *agents = NULL;
+        int64_t ready, expected;
+        double pct;
+
+        json_object_object_get_ex(cluster, "agents", &agents);
+        ready = json_get_int(agents, "ready", 0);
+        expected = json_get_int(agents, "expected", 0);
+        pct = json_get_double(
+                agents, "percent", expected > 0 ? 100.0 * (double)ready / (double)expected : 0);
+        fprintf(f, "agents: %" PRId64 " ready / %" PRId64 " expected = %.0f %%\n", ready, expected,
+                floor(pct + 1e-9));
+}
+
+static void print_families(json_object *cluster, FILE *f) {
+        static const char *const cols[] = {"ok", "warn", "crit", "unknown"};
+        static const char *const heads[] = {"OK", "WARN", "CRIT", "UNKNOWN"};
+        json_object *families = get_array(cluster, "families");
+        size_t n = families ? json_object_array_length(families) : 0, w = strlen("FAMILY");
+
+        if (n == 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                w = MAX(w, strlen(json_get_string(json_object_array_get_idx(families, i), "family", "?")));
+        fprintf(f, "\n%-*s", (int)w, "FAMILY");
+        for (size_t c = 0; c < ELEMENTSOF(cols); c++)
+                fprintf(f, "  %*s", (int)MAX(strlen(heads[c]), 4u), heads[c]);
+        fputc('\n', f);
+        for (size_t i = 0; i < n; i++) {
+                json_object *fam = json_object_array_get_idx(families, i);
+                fprintf(f, "%-*s", (int)w, json_get_string(fam, "family", "?"));
+                for (size_t c = 0; c < ELEMENTSOF(cols); c++)
+                        fprintf(f, "  %*" PRId64, (int)MAX(strlen(heads[c]), 4u),
+                                json_get_int(fam, cols[c], 0));
+                fputc('\n', f);
+        }
+}
+
+static int compare_nodes(const void *a, const void *b) {
+        json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+        int d = ctl_status_compare(json_get_string(x, "status", NULL), json_get_string(y, "status", NULL));
+        return d ?: strcmp(json_get_string(x, "name", ""), json_get_string(y, "name", ""));
+}
+
+static int print_failing_nodes(json_object *cluster, unsigned max_nodes, bool color, FILE *f) {
+        json_object *nodes = get_array(cluster, "nodes");
+        size_t n = nodes ? json_object_array_length(nodes) : 0, nfailing = 0, shown, wname = 0, wtarget = 0;
+        _cleanup_(freep) json_object **v = calloc(n ?: 1, sizeof(json_object *));
+
+        if (!v)
+                return -ENOMEM;
+        /* With ?failing=1 the collector already left out what is OK; filter anyway so that a
+         * full document renders the same screen. */
+        for (size_t i = 0; i < n; i++) {
+                json_object *node = json_object_array_get_idx(nodes, i);
+                if (!is_ok(node))
+                        v[nfailing++] = node;
+        }
+        if (nfailing == 0) {
+                if (ctl_cluster_status(cluster) == VIGIL_OK)
+                        fprintf(f, "\nno failing nodes\n");
+                return 0;
+        }
+        qsort(v, nfailing, sizeof(json_object *), compare_nodes);
+        shown = max_nodes > 0 ? MIN(nfailing, (size_t)max_nodes) : nfailing;
+
+        for (size_t i = 0; i < shown; i++) {
+                json_object *checks = get_array(v[i], "checks");
+                for (size_t j = 0; checks && j < json_object_array_length(checks); j++) {
+                        json_object *c = json_object_array_get_idx(checks, j);
+                        if (is_ok(c))
+                                continue;
+                        wname = MAX(wname, strlen(json_get_string(c, "name", "")));
+                        wtarget = MAX(wtarget, strlen(json_get_string(c, "target", "")));
+                }
+        }
+
+        fprintf(f, "\nfailing nodes:\n");
+        for (size_t i = 0; i < shown; i++) {
+                json_object *checks = get_array(v[i], "checks");
+                char age[64];
+
+                ctl_format_age(age, sizeof(age), json_get_double(v[i], "last_report_age_s", -1));
+                fprintf(f, "%s: ", json_get_string(v[i], "name", "?"));
+                ctl_print_status(f, json_get_string(v[i], "status", NULL), 0, color);
+                fprintf(f, " (%slast report %s)\n",
+                        json_object_get_boolean(json_object_object_get(v[i], "stale")) ? "stale, " : "",
+                        age);
+                for (size_t j = 0; checks && j < json_object_array_length(checks); j++) {
+                        json_object *c = json_object_array_get_idx(checks, j);
+                        if (is_ok(c))
+                                continue;
+                        fprintf(f, "    ");
+                        ctl_print_status(f, json_get_string(c, "status", NULL), 7, color);
+                        fprintf(f, "  %-*s  %-*s  %s\n", (int)wname, json_get_string(c, "name", ""),
+                                (int)wtarget, json_get_string(c, "target", ""),
+                                json_get_string(c, "message", ""));
+                }
+        }
+        if (shown < nfailing)
+                fprintf(f,
+                        "... and %zu more failing node%s (--limit 0 lists all, `vigilctl nodes` has a "
+                        "table)\n",
+                        nfailing - shown, nfailing - shown == 1 ? "" : "s");
+        return 0;
+}
+
+int ctl_status_render(json_object *cluster, unsigned max_nodes, bool color, FILE *f) {
+        int status = ctl_cluster_status(cluster), r;
+
+        if (status < 0)
+                return status;
+        print_verdict(cluster, color, f);
+        print_agents(cluster, f);
+        print_families(cluster, f);
+        r = print_failing_nodes(cluster, max_nodes, color, f);
+        return r < 0 ? r : status;
+}

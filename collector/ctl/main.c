@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vigilctl: the operator's view of a vigil cluster, read from the collector's HTTP API
+ * (docs/api.md). Human tables by default, --json for scripts, and the exit code is the status of
+ * what was asked (0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN), so it doubles as a Nagios-style check.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+
+#include "ctl.h"
+#include "http-client.h"
+#include "json-util.h"
+#include "log.h"
+
+typedef struct Ctl {
+        CtlSettings *settings;
+        CtlClient *client;
+        bool color;
+} Ctl;
+
+static void help(const CtlSettings *s, FILE *f) {
+        fprintf(f,
+                "Usage: vigilctl [OPTIONS] COMMAND [ARGS]\n"
+                "\n"
+                "Shows the health of a vigil cluster as its collector sees it.\n"
+                "\n"
+                "Commands:\n"
+                "  status                         cluster verdict, agents ready, check families, failing "
+                "nodes\n"
+                "  nodes                          one line per node\n"
+                "  node NAME                      one node with all its checks\n"
+                "  events [--since WHEN] [--node NAME] [--limit N]\n"
+                "                                 status changes, oldest first\n"
+                "\n"
+                "Options (before or after the command):\n");
+        config_print_help(ctl_options, ctl_options_count, s, f);
+        fprintf(f,
+                "\n"
+                "Exit status (Nagios convention): 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN.\n"
+                "  status and node exit with the status shown, nodes with the worst node status,\n"
+                "  events with 0. 3 also when the collector cannot be reached, refuses the token or\n"
+                "  answers something that is not valid JSON, and for usage errors.\n"
+                "\n"
+                "See docs/vigilctl.md for examples.\n");
+}
+
+/* Logs why a request to the collector failed, in operator words; returns r. */
+static int log_request_error(const Ctl *c, const char *path, int r) {
+        const char *url = c->client->url, *e = c->client->last_error;
+
+        switch (-r) {
+        case ECONNREFUSED:
+                return log_error_errno(r, "cannot reach collector at %s: connection refused", url);
+        case ETIMEDOUT:
+                return log_error_errno(r, "cannot reach collector at %s: no answer within %s", url,
+                        FORMAT_DURATION(c->client->timeout));
+        case EHOSTUNREACH:
+                return log_error_errno(
+                        r, "cannot reach collector at %s: host not found or unreachable", url);
+        case ECONNRESET:
+                return log_error_errno(
+                        r, "cannot reach collector at %s: connection closed without an answer", url);
+        case EACCES:
+                return log_error_errno(r, "cannot reach collector at %s: TLS certificate not trusted", url);
+        case EINVAL:
+                return log_error_errno(r, "bad collector URL: %s", url);
+        case EPROTO:
+                return log_error_errno(r, "collector at %s sent a malformed HTTP answer", url);
+        case EFBIG:
+                return log_error_errno(r, "answer of collector at %s to %s is too large", url, path);
+        case EKEYREJECTED:
+                if (c->client->token)
+                        return log_error_errno(r, "collector refused the token (401)");
+                return log_error_errno(r, "collector requires a token (401): use --token-file FILE");
+        case EPERM:
+                return log_error_errno(
+                        r, "collector refused the request (403)%s%s", e ? ": " : "", strempty(e));
+        case ENOENT:
+                return log_error_errno(
+                        r, "collector at %s has no %s (404)%s%s", url, path, e ? ": " : "", strempty(e));
+        case EREMOTEIO:
+                return log_error_errno(r, "collector at %s answered HTTP %ld to %s%s%s", url,
+                        c->client->last_status, path, e ? ": " : "", strempty(e));
+        case EBADMSG:
+                return log_error_errno(
+                        r, "collector at %s answered %s with something that is not valid JSON", url, path);
+        case ENOMEM:
+                return log_oom();
+        default:
+                return log_error_errno(r, "cannot reach collector at %s: %m", url);
+        }
+}
+
+static int log_unexpected_answer(const Ctl *c, const char *path, const char *what) {
+        return log_error_errno(
+                -EBADMSG, "collector at %s answered %s without %s", c->client->url, path, what);
+}
+
+static int get(Ctl *c, const char *path, json_object **ret) {
+        int r = ctl_client_get_json(c->client, path, ret);
+        return r < 0 ? log_request_error(c, path, r) : 0;
+}
+
+static int print_json(json_object *o) {
+        int r = ctl_print_json(o, stdout);
+        return r < 0 ? log_oom() : 0;
+}
+
+static int verb_status(Ctl *c, char **args) {
+        const char *path = c->settings->json ? "/v1/cluster" : "/v1/cluster?failing=1";
+        unsigned max_nodes = c->settings->limit_set ? c->settings->limit : CTL_STATUS_DEFAULT_NODES;
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        r = get(c, path, &o);
+        if (r < 0)
+                return r;
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                r = ctl_cluster_status(o);
+        } else
+                r = ctl_status_render(o, max_nodes, c->color, stdout);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_unexpected_answer(c, path, "a \"status\"");
+        return r;
+}
+
+static int verb_nodes(Ctl *c, char **args) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        r = get(c, "/v1/nodes", &o);
+        if (r < 0)
+                return r;
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                r = ctl_nodes_status(o);
+        } else
+                r = ctl_nodes_render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, "/v1/nodes", "a \"nodes\" list");
+        return r;
+}
+
+static int verb_node(Ctl *c, char **args) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        if (isempty(args[1]))
+                return log_error_errno(-EINVAL, "node: empty node name");
+        r = ctl_url_path("/v1/nodes/", args[1], &path);
+        if (r < 0)
+                return log_oom();
+        r = ctl_client_get_json(c->client, path, &o);
+        if (r == -ENOENT)
+                return log_error_errno(r, "no such node: %s", args[1]);
+        if (r < 0)
+                return log_request_error(c, path, r);
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                const char *s = json_get_string(o, "status", NULL);
+                r = s ? ctl_exit_code_from_string(s) : -EBADMSG;
+        } else
+                r = ctl_node_render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, path, "a \"status\"");
+        return r;
+}
+
+/* --since: a duration back from now ("1h", "90m", "1h30m"), sent as UNIX seconds so that the
+ * collector need not know our duration syntax, or UNIX seconds as they are. */
+static int since_to_unix_seconds(const char *since, char **ret) {
+        usec_t d;
+        char *s;
+
+        if (strspn(since, "0123456789") == strlen(since))
+                s = strdup(since);
+        else {
+                if (parse_duration(since, USEC_PER_SEC, &d) < 0)
+                        return -EINVAL;
+                usec_t now = now_usec(CLOCK_REALTIME);
+                if (asprintf(&s, "%" PRIu64, (d < now ? now - d : 0) / USEC_PER_SEC) < 0)
+                        s = NULL;
+        }
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int verb_events(Ctl *c, char **args) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_(freep) char *path = strdup("/v1/events");
+        const CtlSettings *s = c->settings;
+        int r;
+
+        if (!path)
+                return log_oom();
+        if (s->since) {
+                _cleanup_(freep) char *since = NULL;
+                r = since_to_unix_seconds(s->since, &since);
+                if (r == -EINVAL)
+                        return log_error_errno(r,
+                                "bad value for 'since' (--since): '%s' is not a duration (e.g. 1h, 30m) or "
+                                "UNIX seconds",
+                                s->since);
+                if (r < 0 || ctl_url_append_query(&path, "since", since) < 0)
+                        return log_oom();
+        }
+        if (s->node && ctl_url_append_query(&path, "node", s->node) < 0)
+                return log_oom();
+        if (s->limit_set) {
+                char n[32];
+                snprintf(n, sizeof(n), "%u", s->limit);
+                if (ctl_url_append_query(&path, "limit", n) < 0)
+                        return log_oom();
+        }
+
+        r = get(c, path, &o);
+        if (r < 0)
+                return r;
+        if (c->settings->json)
+                return print_json(o);
+        r = ctl_events_render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, path, "an \"events\" list");
+        return 0;
+}
+
+typedef struct Verb {
+        const char *name;
+        unsigned n_args; /* after the command name */
+        bool event_options;
+        int (*run)(Ctl *c, char **args);
+} Verb;
+
+static const Verb verbs[] = {
+        {"status", 0, false, verb_status},
+        {"nodes", 0, false, verb_nodes},
+        {"node", 1, false, verb_node},
+        {"events", 0, true, verb_events},
+};
+
+static int run(int argc, char **argv) {
+        _cleanup_(ctl_settings_done) CtlSettings settings = {};
+        _cleanup_(ctl_client_freep) CtlClient *client = NULL;
+        _cleanup_(strv_freep) char **args = NULL;
+        _cleanup_(freep) char *error = NULL, *token = NULL;
+        const Verb *verb = NULL;
+        int r;
+
+        r = ctl_settings_init(&settings);
+        if (r < 0)
+                return log_oom();
+        r = ctl_parse_argv(&settings, argc, argv, &args, &error);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", error ?: "bad arguments (see --help)");
+        if (r == 1 || (args && streq(args[0], "help"))) {
+                help(&settings, stdout);
+                return 0;
+        }
+        if (r == 2) {
+                printf("vigilctl %s\n", VIGIL_VERSION);
+                return 0;
+        }
+        if (!args)
+                return log_error_errno(
+                        -EINVAL, "missing command: status, nodes, node NAME or events (see --help)");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(args[0], verbs[i].name))
+                        verb = &verbs[i];
+        if (!verb)
+                return log_error_errno(-EINVAL, "unknown command '%s' (see --help)", args[0]);
+        if (strv_length(args) != verb->n_args + 1)
+                return log_error_errno(-EINVAL, "%s: %s (see --help)", verb->name,
+                        strv_length(args) < verb->n_args + 1 ? "missing argument" : "too many arguments");
+        if (!verb->event_options && (settings.since || settings.node))
+                return log_error_errno(-EINVAL, "%s: --since and --node apply to events only", verb->name);
+
+        if (settings.token_file) {
+                r = read_token_file(settings.token_file, &token);
+                if (r == -EINVAL)
+                        return log_error_errno(r, "token file %s is empty", settings.token_file);
+                if (r < 0)
+                        return log_error_errno(r, "cannot read token file %s: %m", settings.token_file);
+        }
+        r = ctl_client_new(settings.collector, token, settings.timeout, &client);
+        if (r < 0)
+                return log_oom();
+
+        Ctl c = {
+                .settings = &settings,
+                .client = client,
+                .color = !settings.json && ctl_want_color(stdout),
+        };
+        return verb->run(&c, args);
+}
+
+int main(int argc, char **argv) {
+        int r;
+
+        log_set_program("vigilctl");
+        http_global_init();
+        r = run(argc, argv);
+        if (fflush(stdout) != 0 && r >= 0)
+                r = log_error_errno(-errno, "cannot write output: %m");
+        /* A status that could not be determined is UNKNOWN, whatever the reason. */
+        return r < 0 ? CTL_EXIT_ERROR : r;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The collector's persistent store: SQLite in WAL mode with synchronous=FULL, so a committed
+ * transaction survives kill -9 and power loss. The store only persists; the collector's current
+ * state lives in memory (cluster.h) and is loaded from here once at start-up, so no request ever
+ * scans a table.
+ *
+ * Threads: the write side (everything but store_query_events()) is used by one thread at a time,
+ * the collector's writer thread (and start-up before it runs). store_query_events() may be called
+ * from any thread: it has its own read-only connection, which under WAL never waits for the writer
+ * and never sees an uncommitted transaction.
+ *
+ * Errors are negative errno values; SQLite result codes are translated in exactly one place.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macros.h"
+
+/* Version of the schema this code writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct Store Store;
+
+/* One row of `nodes`. All pointers are borrowed (for the duration of the call or callback). */
+typedef struct StoreNode {
+        const char *name;
+        const char *cluster;
+        const char *boot_id;
+        uint64_t seq;
+        int64_t last_seen_ms; /* collector's wall clock when the report was applied */
+        uint32_t interval_ms;
+        const char *status; /* "OK", "WARN", ... (worst check; informative, recomputed at load) */
+        bool stale;
+        const void *report; /* the NodeReport as received (protobuf) */
+        size_t report_size;
+} StoreNode;
+
+/* One row of `events`. Pointers are borrowed; id is set by queries, ignored by store_add_event(). */
+typedef struct StoreEvent {
+        int64_t id;
+        int64_t time_ms;
+        const char *node;
+        const char *check_name;
+        const char *target;
+        const char *from_status; /* "NONE" for a check's first appearance */
+        const char *to_status;
+        const char *message;
+} StoreEvent;
+
+/*
+ * Opens (creating if needed) the database at path and migrates its schema to
+ * STORE_SCHEMA_VERSION. The directory must exist. -EPROTONOSUPPORT when the file was written by a
+ * newer collector. On success the caller owns *ret and frees it with store_free().
+ */
+int store_open(const char *path, Store **ret);
+/* Closes both connections (an open transaction is rolled back); accepts NULL, returns NULL. */
+Store *store_free(Store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
+
+/* Transactions of the write side. store_rollback() never fails (a failed rollback is moot). */
+int store_begin(Store *s);
+int store_commit(Store *s);
+void store_rollback(Store *s);
+
+/* Inserts or replaces the node's row. */
+int store_put_node(Store *s, const StoreNode *n);
+/* Sets only the stale flag of an existing node. */
+int store_set_stale(Store *s, const char *name, bool stale);
+/* Appends an event; returns 0. */
+int store_add_event(Store *s, const StoreEvent *e);
+
+/* Called once per row; a negative return stops the iteration and is returned by the caller. */
+typedef int (*store_node_fn)(const StoreNode *n, void *userdata);
+typedef int (*store_event_fn)(const StoreEvent *e, void *userdata);
+
+/* Calls fn for every row of `nodes` (start-up only: this is the one full scan). */
+int store_load_nodes(Store *s, store_node_fn fn, void *userdata);
+
+/*
+ * Calls fn for at most limit events, oldest first: with since_ms >= 0 the first ones at or after
+ * since_ms, with since_ms < 0 the latest ones. node (may be NULL) restricts to one node. Uses the
+ * (time) or (node, time) index. Thread-safe.
+ */
+int store_query_events(
+        Store *s, int64_t since_ms, const char *node, unsigned limit, store_event_fn fn, void *userdata);
+
+/*
+ * Deletes events older than before_ms and, beyond that, the oldest ones in excess of max_rows
+ * (0: no row limit), at most batch rows per call so that a large backlog never holds the writer
+ * for long. Must be called inside a transaction. Returns the number of rows deleted.
+ */
+int store_prune_events(Store *s, int64_t before_ms, uint64_t max_rows, unsigned batch);
