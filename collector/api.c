@@ -164,9 +164,10 @@ static int cluster_message(const ClusterSummary *s, char *buf, size_t size) {
         if (s->expected == 0)
                 return snprintf(buf, size, "no agent has reported");
         if (s->status == VIGIL_OK)
-                return snprintf(buf, size, "all %u nodes OK", s->expected);
-        return snprintf(buf, size, "%u of %u nodes %s", s->by_status[s->status], s->expected,
-                vigil_status_to_string(s->status));
+                return s->expected == 1 ? snprintf(buf, size, "the node is OK")
+                                        : snprintf(buf, size, "all %u nodes OK", s->expected);
+        return snprintf(buf, size, "%u of %u node%s %s", s->by_status[s->status], s->expected,
+                s->expected == 1 ? "" : "s", vigil_status_to_string(s->status));
 }
 
 int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret) {

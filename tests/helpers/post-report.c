@@ -19,6 +19,21 @@ typedef struct Check {
         VigilStatus status;
 } Check;
 
+/* The checks given with --check (heap strings); the built-in defaults are literals and not here. */
+typedef struct CheckSet {
+        Check items[64];
+        size_t n;
+} CheckSet;
+
+static void check_set_done(CheckSet *s) {
+        for (size_t i = 0; i < s->n; i++) {
+                free(s->items[i].name);
+                free(s->items[i].target);
+                free(s->items[i].message);
+        }
+        s->n = 0;
+}
+
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: post-report --collector URL --node NAME [--token T] [--cluster C] [--boot-id ID]\n"
@@ -100,7 +115,8 @@ int main(int argc, char **argv) {
         const char *raw_path = NULL, *content_type = "application/x-protobuf";
         uint64_t seq = 1, count = 1;
         uint32_t interval_ms = 1000;
-        Check checks[64];
+        _cleanup_(check_set_done) CheckSet parsed = {};
+        Check *checks = parsed.items;
         size_t n_checks = 0;
         int c, failures = 0;
 
@@ -131,13 +147,14 @@ int main(int argc, char **argv) {
                         interval_ms = (uint32_t)strtoul(optarg, NULL, 10);
                         break;
                 case 'k':
-                        if (n_checks == ELEMENTSOF(checks) || parse_check(optarg, &checks[n_checks]) < 0) {
+                        if (n_checks == ELEMENTSOF(parsed.items) ||
+                                parse_check(optarg, &checks[n_checks]) < 0) {
                                 fprintf(stderr,
                                         "post-report: bad --check '%s' (NAME:TARGET:STATUS:MESSAGE)\n",
                                         optarg);
                                 return 2;
                         }
-                        n_checks++;
+                        parsed.n = ++n_checks;
                         break;
                 case 'r':
                         raw_path = optarg;
