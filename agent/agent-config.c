@@ -24,7 +24,8 @@ static const ConfigOption agent_options[] = {
                 "FUSE mount to probe (settings per mount in [fuse PATH] sections)"},
         {"interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles"},
         {"timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
-                "deadline of each probe; a probe past it is 'hung'"},
+                "deadline of each probe; a probe past it is 'hung' (default: 2s, at most half the "
+                "interval)"},
         {"token_file", 0, CONFIG_STRING, offsetof(AgentConfig, token_file), "FILE",
                 "file holding the collector's bearer token"},
         {"once", 0, CONFIG_BOOL, offsetof(AgentConfig, once), NULL,
@@ -173,6 +174,9 @@ static int finish(AgentConfig *c, char **ret_error) {
                 return fail(ret_error, "nothing to check: give --fuse PATH or a [fuse PATH] section");
         if (c->interval < 10 * USEC_PER_MSEC)
                 return fail(ret_error, "bad value for 'interval' (--interval): must be at least 10ms");
+        /* Unset: 2 s, but always inside the interval, so that --interval alone is enough. */
+        if (c->timeout == USEC_INFINITY)
+                c->timeout = MIN(DEFAULT_TIMEOUT, c->interval / 2);
         if (c->timeout == 0)
                 return fail(ret_error, "bad value for 'timeout' (--timeout): must be more than 0");
         for (size_t i = 0; i < c->n_targets; i++) {
@@ -226,7 +230,7 @@ static void print_help(const AgentConfig *c) {
 int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error) {
         AgentConfig c = {
                 .interval = DEFAULT_INTERVAL,
-                .timeout = DEFAULT_TIMEOUT,
+                .timeout = USEC_INFINITY, /* not set: see finish() */
                 .queue_max = DEFAULT_QUEUE_MAX,
                 .ship_timeout = DEFAULT_SHIP_TIMEOUT,
         };

@@ -378,7 +378,9 @@ static void print_value(const ConfigOption *o, const void *obj, FILE *f) {
                         fprintf(f, " (default: %s)", *(char *const *)field);
                 break;
         case CONFIG_DURATION:
-                fprintf(f, " (default: %s)", FORMAT_DURATION(*(const usec_t *)field));
+                /* USEC_INFINITY marks "not set, derived later": the help text says how. */
+                if (*(const usec_t *)field != USEC_INFINITY)
+                        fprintf(f, " (default: %s)", FORMAT_DURATION(*(const usec_t *)field));
                 break;
         case CONFIG_UINT:
                 fprintf(f, " (default: %u)", *(const unsigned *)field);

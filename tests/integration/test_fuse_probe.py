@@ -163,7 +163,7 @@ class AgentConfigErrorsTest(VigilTestCase):
             (["--fuse", "/m", "--interval", "soon"], "'interval'"),
             (["--fuse", "relative"], "'fuse'"),
             (["--fuse", "/m", "--collector", "ftp://x"], "'collector'"),
-            (["--fuse", "/m", "--timeout", "9s"], "'timeout'"),
+            (["--fuse", "/m", "--interval", "5s", "--timeout", "9s"], "'timeout'"),
             (["--config", "/nonexistent.ini"], "cannot read config file"),
             (["--fuse", "/m", "--no-such-flag"], "--no-such-flag"),
         ]

@@ -41,10 +41,22 @@ static void flags_set_values_and_defaults_fill_the_rest(void **state) {
 static void timeout_not_below_interval_is_rejected_naming_the_key(void **state) {
         AgentConfig c;
         char *err;
-        assert_int_equal(load(&c, &err, "--fuse", "/mnt/a", "--interval", "1s", NULL), -EINVAL);
+        assert_int_equal(
+                load(&c, &err, "--fuse", "/mnt/a", "--interval", "1s", "--timeout", "1s", NULL), -EINVAL);
         assert_non_null(strstr(err, "'timeout'"));
         assert_non_null(strstr(err, "not shorter than the interval"));
         free(err);
+}
+
+static void default_timeout_stays_inside_a_short_interval(void **state) {
+        AgentConfig c;
+        char *err;
+        assert_int_equal(load(&c, &err, "--fuse", "/m", NULL), 0);
+        assert_int_equal(c.timeout, 2 * USEC_PER_SEC);
+        agent_config_done(&c);
+        assert_int_equal(load(&c, &err, "--fuse", "/m", "--interval", "1s", NULL), 0);
+        assert_int_equal(c.timeout, 500 * USEC_PER_MSEC);
+        agent_config_done(&c);
 }
 
 static void bad_duration_names_key_and_flag(void **state) {
@@ -158,6 +170,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(flags_set_values_and_defaults_fill_the_rest),
                 cmocka_unit_test(timeout_not_below_interval_is_rejected_naming_the_key),
+                cmocka_unit_test(default_timeout_stays_inside_a_short_interval),
                 cmocka_unit_test(bad_duration_names_key_and_flag),
                 cmocka_unit_test(relative_mount_path_is_rejected),
                 cmocka_unit_test(nothing_to_check_is_an_error),
