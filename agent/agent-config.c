@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "agent-config.h"
+#include "csi/csi-probe.h"
 #include "fuse/fuse-probe.h"
 #include "log.h"
 #include "mountinfo.h"
@@ -22,6 +23,10 @@ static const ConfigOption agent_options[] = {
         {"cluster", 0, CONFIG_STRING, offsetof(AgentConfig, cluster), "NAME", "cluster name"},
         {"fuse", 0, CONFIG_STRV, offsetof(AgentConfig, fuse), "PATH",
                 "FUSE mount to probe (settings per mount in [fuse PATH] sections)"},
+        {"csi", 0, CONFIG_STRV, offsetof(AgentConfig, csi), "PATH",
+                "CSI node-plugin socket to probe (settings per socket in [csi PATH] sections)"},
+        {"csi_discover", 0, CONFIG_STRING, offsetof(AgentConfig, csi_discover), "GLOB",
+                "CSI sockets to find and probe, looked for each cycle; empty: none"},
         {"interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles"},
         {"timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
                 "deadline of each probe; a probe past it is 'hung' (default: 2s, at most half the "
@@ -80,6 +85,25 @@ static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, Pro
         ProbeTarget *t = &c->targets[c->n_targets++];
         *t = (ProbeTarget){.ops = ops, .target = TAKE_PTR(norm), .settings = settings};
         *ret = t;
+        return 0;
+}
+
+int probe_target_new_default(
+        const ProbeOps *ops, const char *path, usec_t interval, usec_t fallback_timeout, ProbeTarget *ret) {
+        _cleanup_(freep) char *norm = NULL;
+        int r = path_normalize(path, &norm);
+        if (r < 0)
+                return r;
+        void *settings = calloc(1, ops->settings_size ?: 1);
+        if (!settings)
+                return -ENOMEM;
+        probe_settings_init(ops, settings);
+        *ret = (ProbeTarget){
+                .ops = ops,
+                .target = TAKE_PTR(norm),
+                .settings = settings,
+                .timeout = MIN(probe_default_timeout(ops, settings, fallback_timeout), interval * 9 / 10),
+        };
         return 0;
 }
 
@@ -161,6 +185,15 @@ static int finish(AgentConfig *c, char **ret_error) {
         ProbeTarget *t;
         int r;
 
+        STRV_FOREACH (p, c->csi) {
+                r = target_get(c, &csi_probe_ops, *p, &t);
+                if (r == -EINVAL)
+                        return fail(ret_error,
+                                "bad value for 'csi' (--csi): '%s' is not an absolute path without '..'",
+                                *p);
+                if (r < 0)
+                        return r;
+        }
         STRV_FOREACH (p, c->fuse) {
                 r = target_get(c, &fuse_probe_ops, *p, &t);
                 if (r == -EINVAL)
@@ -170,8 +203,10 @@ static int finish(AgentConfig *c, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        if (c->n_targets == 0)
-                return fail(ret_error, "nothing to check: give --fuse PATH or a [fuse PATH] section");
+        if (c->n_targets == 0 && isempty(c->csi_discover))
+                return fail(ret_error,
+                        "nothing to check: give --fuse PATH, --csi PATH, a [fuse PATH] section or "
+                        "--csi-discover GLOB");
         if (c->interval < 10 * USEC_PER_MSEC)
                 return fail(ret_error, "bad value for 'interval' (--interval): must be at least 10ms");
         /* Unset: 2 s, but always inside the interval, so that --interval alone is enough. */
@@ -182,7 +217,9 @@ static int finish(AgentConfig *c, char **ret_error) {
         for (size_t i = 0; i < c->n_targets; i++) {
                 _cleanup_(freep) char *reason = NULL;
                 t = &c->targets[i];
-                usec_t to = t->timeout ?: c->timeout;
+                if (!t->timeout)
+                        t->timeout = probe_default_timeout(t->ops, t->settings, c->timeout);
+                usec_t to = t->timeout;
                 if (to >= c->interval)
                         return fail(ret_error,
                                 "bad value for 'timeout' of %s %s: %s is not shorter than the interval (%s)",
@@ -223,6 +260,10 @@ static void print_help(const AgentConfig *c) {
         config_print_keys(fuse_probe_ops.options, fuse_probe_ops.n_options, &defaults, stdout);
         probe_settings_done(&fuse_probe_ops, &defaults);
         printf("  %-30s %s\n", "timeout = DURATION", "this mount's probe deadline (default: --timeout)");
+        printf("\nPer-socket settings go in [csi PATH] sections:\n");
+        CsiSettings csi_defaults;
+        probe_settings_init(&csi_probe_ops, &csi_defaults);
+        config_print_keys(csi_probe_ops.options, csi_probe_ops.n_options, &csi_defaults, stdout);
         printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
                "See docs/configuration.md.\n");
 }
@@ -243,7 +284,8 @@ int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error)
         host[sizeof(host) - 1] = 0;
         c.node = strdup(host);
         c.cluster = strdup("default");
-        if (!c.node || !c.cluster) {
+        c.csi_discover = strdup("/var/lib/kubelet/plugins/*/csi.sock");
+        if (!c.node || !c.cluster || !c.csi_discover) {
                 agent_config_done(&c);
                 return -ENOMEM;
         }

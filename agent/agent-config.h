@@ -27,12 +27,21 @@ typedef struct ProbeTarget {
 
 void probe_target_done(ProbeTarget *t);
 
+/*
+ * Makes a target of ops at path with default settings and the deadline the probe asks for (capped
+ * below the interval). Returns -EINVAL for a path that is not absolute.
+ */
+int probe_target_new_default(
+        const ProbeOps *ops, const char *path, usec_t interval, usec_t fallback_timeout, ProbeTarget *ret);
+
 typedef struct AgentConfig {
         char *config_file;
         char *collector;
         char *node;
         char *cluster;
         char **fuse;
+        char **csi;
+        char *csi_discover;
         usec_t interval;
         usec_t timeout;
         char *token_file;

@@ -7,12 +7,14 @@
  * queued for the shipper (shipper.h) and the systemd status updated. SIGTERM/SIGINT stop the loop,
  * SIGHUP reloads the configuration file between cycles.
  */
+#include <glob.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-id128.h>
 
 #include "agent-config.h"
+#include "csi/csi-probe.h"
 #include "http-client.h"
 #include "json-util.h"
 #include "log.h"
@@ -142,6 +144,38 @@ static void on_cycle_done(Scheduler *s, void *userdata) {
                 apply_reload(a);
 }
 
+/*
+ * Looks for CSI sockets matching csi_discover and adds each new one as a target. A socket once
+ * found stays probed (and turns CRIT "socket missing" if it goes away) until a reload.
+ */
+static void discover(Agent *a) {
+        glob_t g = {};
+
+        if (isempty(a->config.csi_discover))
+                return;
+        int r = glob(a->config.csi_discover, GLOB_NOSORT, NULL, &g);
+        if (r != 0) {
+                if (r != GLOB_NOMATCH)
+                        log_debug("CSI discovery of %s failed (%d)", a->config.csi_discover, r);
+                globfree(&g);
+                return;
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                ProbeTarget t;
+                r = probe_target_new_default(
+                        &csi_probe_ops, g.gl_pathv[i], a->config.interval, a->config.timeout, &t);
+                if (r >= 0) {
+                        r = scheduler_add_target(a->scheduler, &t);
+                        probe_target_done(&t);
+                }
+                if (r > 0)
+                        log_info("found CSI socket %s", g.gl_pathv[i]);
+                else if (r < 0)
+                        log_warning_errno(r, "Cannot probe CSI socket %s: %m", g.gl_pathv[i]);
+        }
+        globfree(&g);
+}
+
 static int on_cycle_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         Agent *a = userdata;
         usec_t now = now_usec(CLOCK_MONOTONIC);
@@ -153,6 +187,8 @@ static int on_cycle_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         (void)sd_event_source_set_time(src, a->next_cycle);
         (void)sd_event_source_set_enabled(src, SD_EVENT_ON);
 
+        if (!scheduler_busy(a->scheduler))
+                discover(a);
         if (scheduler_start_cycle(a->scheduler) == -EBUSY)
                 log_warning("previous cycle still running at the next interval; skipping this one");
         return 0;

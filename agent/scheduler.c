@@ -309,6 +309,33 @@ int scheduler_set_targets(Scheduler *s, ProbeTarget *targets, size_t n, usec_t d
         return 0;
 }
 
+int scheduler_add_target(Scheduler *s, ProbeTarget *t) {
+        int r;
+
+        if (s->busy)
+                return -EBUSY;
+        if (find_instance(s, t))
+                return 0;
+        Instance **v = realloc(s->instances, sizeof(Instance *) * (s->n_instances + 1));
+        if (!v)
+                return -ENOMEM;
+        s->instances = v;
+        Instance *i = calloc(1, sizeof(Instance));
+        if (!i)
+                return -ENOMEM;
+        r = t->ops->init(t->target, &i->state);
+        if (r < 0) {
+                free(i);
+                return r;
+        }
+        i->scheduler = s;
+        i->target = *t;
+        *t = (ProbeTarget){};
+        i->timeout = i->target.timeout;
+        s->instances[s->n_instances++] = i;
+        return 1;
+}
+
 int scheduler_start_cycle(Scheduler *s) {
         if (s->busy)
                 return -EBUSY;

@@ -35,6 +35,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Scheduler *, scheduler_free);
  */
 int scheduler_set_targets(Scheduler *s, ProbeTarget *targets, size_t n, usec_t default_timeout);
 
+/*
+ * Adds one target (taking ownership of its settings, clearing *t) unless an instance for the same
+ * probe and target exists. Returns 1 when added, 0 when present, -errno. Not during a cycle.
+ */
+int scheduler_add_target(Scheduler *s, ProbeTarget *t);
+
 /* Starts a cycle; -EBUSY when one runs. done() may be called before this returns. */
 int scheduler_start_cycle(Scheduler *s);
 bool scheduler_busy(const Scheduler *s);

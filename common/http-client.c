@@ -20,6 +20,7 @@ void http_response_done(HttpResponse *r) {
                 return;
         r->body = mfree(r->body);
         r->content_type = mfree(r->content_type);
+        r->headers = strv_free(r->headers);
         r->size = 0;
         r->status = 0;
 }
@@ -43,6 +44,36 @@ static size_t body_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         b[resp->size] = 0;
         resp->body = b;
         return n;
+}
+
+/* Keeps every header and trailer line (curl passes HTTP/2 trailers here too), name lower-cased. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
+        HttpTransfer *t = userdata;
+        size_t n = size * nmemb, l = n;
+
+        while (l > 0 && (data[l - 1] == '\r' || data[l - 1] == '\n'))
+                l--;
+        const char *colon = memchr(data, ':', l);
+        if (!colon || colon == data || strv_length(t->response.headers) >= 256)
+                return n;
+        _cleanup_(freep) char *line = strndup(data, l);
+        if (!line)
+                return 0;
+        for (char *p = line; *p != ':'; p++)
+                *p = (char)tolower((unsigned char)*p);
+        return strv_extend(&t->response.headers, line) < 0 ? 0 : n;
+}
+
+const char *http_response_header(const HttpResponse *r, const char *name) {
+        const char *found = NULL;
+        size_t l = strlen(name);
+        STRV_FOREACH (h, r->headers)
+                if (strncmp(*h, name, l) == 0 && (*h)[l] == ':') {
+                        found = *h + l + 1;
+                        while (*found == ' ' || *found == '\t')
+                                found++;
+                }
+        return found;
 }
 
 HttpTransfer *http_transfer_free(HttpTransfer *t) {
@@ -106,7 +137,28 @@ int http_transfer_new(const HttpRequest *req, HttpTransfer **ret) {
                 if ((r = add_header(t, "Authorization", v)) < 0)
                         return r;
         }
+        for (const char *const *h = req->headers; h && *h; h++) {
+                struct curl_slist *l = curl_slist_append(t->headers, *h);
+                if (!l)
+                        return -ENOMEM;
+                t->headers = l;
+        }
         curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+        curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+        if (req->unix_socket &&
+                curl_easy_setopt(t->easy, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket) != CURLE_OK)
+                return -EINVAL;
+        if (req->http2)
+                curl_easy_setopt(t->easy, CURLOPT_HTTP_VERSION,
+                        startswith(req->url, "https:") ? (long)CURL_HTTP_VERSION_2TLS
+                                                       : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        if (req->ca_file)
+                curl_easy_setopt(t->easy, CURLOPT_CAINFO, req->ca_file);
+        if (req->cert_file)
+                curl_easy_setopt(t->easy, CURLOPT_SSLCERT, req->cert_file);
+        if (req->key_file)
+                curl_easy_setopt(t->easy, CURLOPT_SSLKEY, req->key_file);
 
         if (req->method && streq(req->method, "POST")) {
                 if (req->body_size > 0) {

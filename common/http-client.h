@@ -23,6 +23,12 @@ typedef struct HttpRequest {
         usec_t timeout; /* whole transfer; 0: 10 s */
         usec_t connect_timeout; /* 0: min(timeout, 5 s) */
         size_t max_response; /* 0: 16 MiB */
+        const char *unix_socket; /* connect to this unix socket instead of the URL's host */
+        bool http2; /* HTTP/2: prior knowledge on http://, ALPN on https:// */
+        const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
+        const char *ca_file; /* TLS: trust these CAs instead of the system's */
+        const char *cert_file; /* TLS client certificate and key */
+        const char *key_file;
 } HttpRequest;
 
 typedef struct HttpResponse {
@@ -30,6 +36,7 @@ typedef struct HttpResponse {
         char *body; /* NUL-terminated (not counted in size), owned; NULL when empty */
         size_t size;
         char *content_type; /* owned, may be NULL */
+        char **headers; /* every header and trailer line, "name: value" with the name lower-cased */
 } HttpResponse;
 
 /* One transfer: owns the easy handle, its headers, a copy of the body and the response. */
@@ -45,6 +52,9 @@ typedef struct HttpTransfer {
 
 /* Releases the members of r (not r itself). */
 void http_response_done(HttpResponse *r);
+
+/* The value of the last header or trailer called name (lower case), or NULL. */
+const char *http_response_header(const HttpResponse *r, const char *name);
 
 /* Makes a transfer for req, ready to perform. */
 int http_transfer_new(const HttpRequest *req, HttpTransfer **ret);

@@ -55,6 +55,8 @@ typedef struct ProbeOps {
         void (*settings_done)(void *settings);
         /* Validates settings for target; may set *ret_reason. */
         int (*settings_check)(const char *target, const void *settings, char **ret_reason);
+        /* The deadline this probe wants for its child when none is configured (NULL: the agent's). */
+        usec_t (*default_timeout)(const void *settings);
 
         int (*init)(const char *target, void **ret_state);
         int (*start)(void *state, const void *settings);
@@ -80,6 +82,9 @@ static inline void probe_settings_done(const ProbeOps *ops, void *settings) {
 static inline int probe_settings_check(
         const ProbeOps *ops, const char *target, const void *settings, char **ret_reason) {
         return ops->settings_check ? ops->settings_check(target, settings, ret_reason) : 0;
+}
+static inline usec_t probe_default_timeout(const ProbeOps *ops, const void *settings, usec_t fallback) {
+        return ops->default_timeout ? ops->default_timeout(settings) : fallback;
 }
 static inline void probe_stop(const ProbeOps *ops, void *state) {
         if (ops->stop && state)

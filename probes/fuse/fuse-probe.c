@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -83,7 +82,7 @@ static void *fuse_probe_free(void *p) {
         if (!f)
                 return NULL;
         if (f->shared)
-                munmap(f->shared, sizeof(FuseShared));
+                probe_shared_free(f->shared, sizeof(FuseShared));
         mount_entry_done(&f->mount);
         free(f->not_mounted);
         free(f->path);
@@ -101,12 +100,11 @@ static int fuse_probe_init(const char *target, void **ret_state) {
                 fuse_probe_free(f);
                 return r;
         }
-        f->shared =
-                mmap(NULL, sizeof(FuseShared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (f->shared == MAP_FAILED) {
-                f->shared = NULL;
+        f->shared = probe_shared_new(sizeof(FuseShared));
+        if (!f->shared) {
+                r = -errno;
                 fuse_probe_free(f);
-                return -errno;
+                return r;
         }
         /* Best effort: without fusectl the result just lacks the "waiting" counter. */
         (void)fusectl_ensure();
@@ -146,16 +144,12 @@ static int fuse_probe_start(void *state, const void *settings) {
 /* --- child -------------------------------------------------------------------------------- */
 
 static void op_begin(FuseShared *sh, int op) {
-        sh->ops[op].start_usec = now_usec(CLOCK_MONOTONIC);
-        __atomic_store_n(&sh->ops[op].state, 1, __ATOMIC_RELEASE);
+        op_record_begin(&sh->ops[op]);
 }
 
-/* Records the end of op; returns true when it succeeded. */
+/* Records the end of op from a syscall's return value r (errno on failure); true on success. */
 static bool op_end(FuseShared *sh, int op, int r) {
-        sh->ops[op].latency_usec = now_usec(CLOCK_MONOTONIC) - sh->ops[op].start_usec;
-        sh->ops[op].error = r < 0 ? errno : 0;
-        __atomic_store_n(&sh->ops[op].state, 2, __ATOMIC_RELEASE);
-        return r >= 0;
+        return op_record_end(&sh->ops[op], r < 0 ? errno : 0);
 }
 
 static int read_canary(FuseShared *sh, const char *path, const FuseSettings *s) {
@@ -268,8 +262,8 @@ static Vigil__FuseDetails *fuse_details_new(const char *fs_type, const char *sou
         if (!d->operations || !d->fs_type || !d->source)
                 goto fail;
         for (int op = first_op; op < end_op; op++) {
-                const FuseOpRecord *rec = &sh->ops[op];
-                if (rec->state == 0)
+                const OpRecord *rec = &sh->ops[op];
+                if (rec->state == OP_NOT_STARTED)
                         continue;
                 Vigil__FuseOperation *o = malloc(sizeof(Vigil__FuseOperation));
                 if (!o)
@@ -278,8 +272,8 @@ static Vigil__FuseDetails *fuse_details_new(const char *fs_type, const char *sou
                 d->operations[d->n_operations++] = o;
                 if (!(o->name = strdup(op_names[op])))
                         goto fail;
-                o->finished = rec->state == 2;
-                o->latency_us = o->finished ? rec->latency_usec : now - rec->start_usec;
+                o->finished = rec->state == OP_FINISHED;
+                o->latency_us = op_record_latency(rec, now);
                 o->errno_value = rec->error;
         }
         return TAKE_PTR(d);
@@ -290,16 +284,13 @@ fail:
 
 /* The operation a stuck child is in: the last one started and not finished. */
 static int op_in_progress(const FuseShared *sh) {
-        for (int op = _FUSE_OP_MAX - 1; op >= 0; op--)
-                if (sh->ops[op].state == 1)
-                        return op;
-        return -1;
+        return op_records_in_progress(sh->ops, _FUSE_OP_MAX);
 }
 
 static usec_t ops_latency(const FuseShared *sh, int first, int end) {
         usec_t sum = 0;
         for (int op = first; op < end; op++)
-                if (sh->ops[op].state == 2)
+                if (sh->ops[op].state == OP_FINISHED)
                         sum += sh->ops[op].latency_usec;
         return sum;
 }
@@ -312,8 +303,8 @@ static int classify_ops(CheckResult *c, const FuseShared *sh, const FuseSettings
         const char *ok_message) {
         int slow_op = -1;
         for (int op = first; op < end; op++) {
-                const FuseOpRecord *rec = &sh->ops[op];
-                if (rec->state != 2)
+                const OpRecord *rec = &sh->ops[op];
+                if (rec->state != OP_FINISHED)
                         continue;
                 if (rec->error != 0) {
                         const char *why = fuse_errno_explain(rec->error);
@@ -364,8 +355,9 @@ int fuse_probe_classify(const char *target, const FuseSettings *s, const FuseSha
         _cleanup_(check_freep) CheckResult *m = check_new("fuse.mount", target);
         _cleanup_(check_freep) CheckResult *rd = s->canary ? check_new("fuse.read", target) : NULL;
         usec_t now = now_usec(CLOCK_MONOTONIC);
-        bool mount_done = sh->ops[FUSE_OP_READDIR].state == 2 && sh->ops[FUSE_OP_READDIR].error == 0 &&
-                sh->ops[FUSE_OP_STAT].error == 0 && sh->ops[FUSE_OP_STATFS].error == 0;
+        bool mount_done = sh->ops[FUSE_OP_READDIR].state == OP_FINISHED &&
+                sh->ops[FUSE_OP_READDIR].error == 0 && sh->ops[FUSE_OP_STAT].error == 0 &&
+                sh->ops[FUSE_OP_STATFS].error == 0;
         int r;
 
         if (!m || (s->canary && !rd))

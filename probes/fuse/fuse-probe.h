@@ -9,6 +9,7 @@
  * call a hung child is stuck in.
  */
 
+#include "op-record.h"
 #include "probe.h"
 
 extern const ProbeOps fuse_probe_ops;
@@ -31,18 +32,11 @@ enum {
 
 const char *fuse_op_to_string(int op);
 
-typedef struct FuseOpRecord {
-        uint64_t start_usec; /* CLOCK_MONOTONIC */
-        uint64_t latency_usec;
-        int32_t error; /* positive errno */
-        int32_t state; /* 0 not started, 1 in progress, 2 finished */
-} FuseOpRecord;
-
 #define FUSE_SAMPLE_MAX 64
 
 /* Written by the child, read by the agent; lives in a MAP_SHARED page. */
 typedef struct FuseShared {
-        FuseOpRecord ops[_FUSE_OP_MAX];
+        OpRecord ops[_FUSE_OP_MAX];
         int32_t entries; /* directory entries read */
         int32_t canary_bytes; /* bytes read from the canary */
         int32_t canary_mismatch; /* 1: content differs from expect */

@@ -165,6 +165,7 @@ class AgentConfigErrorsTest(VigilTestCase):
             (["--fuse", "/m", "--collector", "ftp://x"], "'collector'"),
             (["--fuse", "/m", "--interval", "5s", "--timeout", "9s"], "'timeout'"),
             (["--config", "/nonexistent.ini"], "cannot read config file"),
+            (["--csi-discover", ""], "nothing to check"),
             (["--fuse", "/m", "--no-such-flag"], "--no-such-flag"),
         ]
         for args, words in cases:

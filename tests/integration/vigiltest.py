@@ -231,6 +231,19 @@ class FuseTestCase(VigilTestCase):
             open(os.path.join(self.src, f"file{i}"), "w").close()
 
 
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python, which has python3-grpcio
+
+
+def start_csi_server(case, socket_path, control, name="csi-server"):
+    """Starts tests/integration/csi_server.py on socket_path; returns the process once it serves."""
+    p = case.start(name, [SYSTEM_PYTHON, os.path.join(os.path.dirname(__file__), "csi_server.py"), socket_path,
+                          control])
+    wait_for(lambda: os.path.exists(socket_path) or not p.alive(), 20, f"CSI server on {socket_path}")
+    if not p.alive():
+        raise AssertionError("CSI server exited: " + p.output())
+    return p
+
+
 def children_of(pid):
     """Pids of the direct children of pid (zombies included)."""
     out = []

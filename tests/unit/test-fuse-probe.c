@@ -9,7 +9,7 @@
 
 /* Records op as finished with the given latency and errno. */
 static void done(FuseShared *sh, int op, usec_t latency, int error) {
-        sh->ops[op] = (FuseOpRecord){.start_usec = now_usec(CLOCK_MONOTONIC) - latency,
+        sh->ops[op] = (OpRecord){.start_usec = now_usec(CLOCK_MONOTONIC) - latency,
                 .latency_usec = latency,
                 .error = error,
                 .state = 2};
@@ -96,7 +96,7 @@ static void deadline_is_crit_hung_naming_the_operation(void **state) {
         FuseShared sh = {};
         FuseSettings s = settings();
         done(&sh, FUSE_OP_STATFS, 10, 0);
-        sh.ops[FUSE_OP_STAT] = (FuseOpRecord){.start_usec = now_usec(CLOCK_MONOTONIC), .state = 1};
+        sh.ops[FUSE_OP_STAT] = (OpRecord){.start_usec = now_usec(CLOCK_MONOTONIC), .state = 1};
         CheckList l = classify(
                 &s, &sh, (ProbeOutcome){.kind = PROBE_TIMED_OUT, .pid = 99, .elapsed = 2 * USEC_PER_SEC}, 3);
         assert_int_equal(check_status(l.items[0]), VIGIL_CRIT);
@@ -116,7 +116,7 @@ static void stuck_child_is_reported_with_age_and_pid(void **state) {
         done(&sh, FUSE_OP_STAT, 10, 0);
         done(&sh, FUSE_OP_READDIR, 10, 0);
         done(&sh, FUSE_OP_OPEN, 10, 0);
-        sh.ops[FUSE_OP_READ] = (FuseOpRecord){.start_usec = now_usec(CLOCK_MONOTONIC), .state = 1};
+        sh.ops[FUSE_OP_READ] = (OpRecord){.start_usec = now_usec(CLOCK_MONOTONIC), .state = 1};
         CheckList l = classify(
                 &s, &sh, (ProbeOutcome){.kind = PROBE_STUCK, .pid = 1234, .elapsed = 17 * USEC_PER_SEC}, 1);
         assert_int_equal(l.n, 2);
