@@ -4,7 +4,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test unit integration demo bench format check-format clean
+.PHONY: all setup configure build test unit integration demo bench package format check-format clean
 
 all: build
 
@@ -34,10 +34,16 @@ demo: build
 bench: build
 	scripts/bench $(BUILD)
 
+package: build
+	cd $(BUILD) && cpack -G DEB
+
 format:
 	scripts/format
 
-check-format:
+check-package: build
+	cd $(BUILD) && cpack -G DEB
+
+format:
 	scripts/format --check
 
 clean:
