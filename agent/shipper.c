@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "shipper.h"
+#include <inttypes.h>
+
 #include "curl-event.h"
 #include "log.h"
 
@@ -24,7 +26,28 @@ struct Shipper {
         usec_t backoff;
         sd_event_source *retry;
         ShipperStats stats;
+        long trouble; /* what the log last said was wrong: 0 none, HTTP status, or -errno */
 };
+
+/* Logs when the outcome of uploads changes (failing, rejected with another status, working again),
+ * not for every report: a collector that is down for an hour is one warning, not 720. */
+static void note_outcome(Shipper *s, long trouble, const char *body) {
+        if (trouble == s->trouble)
+                return;
+        if (trouble == 0)
+                log_info("shipping reports to %s again (%" PRIu64 " dropped meanwhile)", s->url,
+                        s->stats.dropped + s->stats.rejected);
+        else if (trouble < 0)
+                log_warning_errno((int)trouble,
+                        "Cannot ship reports to %s: %m; retrying with backoff, keeping up to %zu", s->url,
+                        s->queue_max);
+        else if (trouble >= 500 || trouble == 429 || trouble == 408)
+                log_warning("collector %s answers HTTP %ld; retrying with backoff", s->url, trouble);
+        else
+                log_warning("collector %s rejects reports with HTTP %ld: %.200s; dropping them", s->url,
+                        trouble, strempty(body));
+        s->trouble = trouble;
+}
 
 static void pop(Shipper *s) {
         free(s->queue[s->head].buf);
@@ -62,10 +85,10 @@ static void on_done(HttpTransfer *t, int r, void *userdata) {
                 s->stats.sent++;
                 s->stats.last_error = 0;
                 s->backoff = 0;
+                note_outcome(s, 0, NULL);
                 pop(s);
         } else if (r >= 0 && status >= 400 && status < 500 && status != 429 && status != 408) {
-                log_warning("collector rejected a report with HTTP %ld: %.200s; dropping it", status,
-                        strempty(t->response.body));
+                note_outcome(s, status, t->response.body);
                 s->stats.rejected++;
                 s->stats.last_error = -EPROTO;
                 s->stats.last_http_status = status;
@@ -74,10 +97,7 @@ static void on_done(HttpTransfer *t, int r, void *userdata) {
                 s->stats.failures++;
                 s->stats.last_error = r < 0 ? r : -EPROTO;
                 s->stats.last_http_status = status;
-                if (r < 0)
-                        log_debug_errno(r, "Failed to ship report to %s: %m", s->url);
-                else
-                        log_debug("collector answered HTTP %ld, retrying later", status);
+                note_outcome(s, r < 0 ? r : status, t->response.body);
                 http_transfer_free(t);
                 schedule_retry(s);
                 return;

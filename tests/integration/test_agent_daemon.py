@@ -136,6 +136,9 @@ class AgentServiceTest(FuseTestCase):
                                                "--collector", "http://127.0.0.1:9", "--queue-max", "5"])
         wait_for(lambda: len(n.statuses()) >= 15, 20, "15 cycles")
         self.assertRegex(n.last_status(), r"queued 5, dropped [1-9]")
+        self.assertEqual(agent.output().count("Cannot ship reports to http://127.0.0.1:9/v1/reports"), 1,
+                         agent.output())
+        self.assertIn("Connection refused", agent.output())
 
 
 if __name__ == "__main__":

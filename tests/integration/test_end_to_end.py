@@ -111,6 +111,9 @@ class EndToEndTest(FuseTestCase):
         wait_for(lambda: self.vigilctl(c.url, "node", "node-good", "--json", token_file=token)[0] == 0, 15,
                  "the node with the right token")
         wait_for(lambda: "HTTP 401" in bad.output(), 15, "the agent to log the refusal")
+        wait_for(lambda: self.vigilctl(c.url, "node", "node-good", "--json", token_file=token)[2]["seq"] >= 10, 15,
+                 "ten cycles")
+        self.assertEqual(bad.output().count("HTTP 401"), 1, "one warning, not one per report")
         rc, _, data = self.vigilctl(c.url, "status", "--json", token_file=token)
         self.assertEqual([n["name"] for n in data["nodes"]], ["node-good"])
         rc, out, _ = self.vigilctl(c.url, "status")
