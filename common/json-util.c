@@ -8,8 +8,7 @@ const char *errno_to_name(int e) {
         return strerrorname_np(e);
 }
 
-/* Milliseconds with microsecond precision, printed as such (not 0.29999999999999999). */
-static json_object *json_new_ms(uint64_t usec) {
+json_object *json_new_ms(uint64_t usec) {
         char buf[32];
         snprintf(buf, sizeof(buf), "%.3f", usec / 1000.0);
         return json_object_new_double_s(usec / 1000.0, buf);

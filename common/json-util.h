@@ -25,6 +25,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put_ptr);
 /* "ENOTCONN" for ENOTCONN; NULL for 0 or an unknown value. */
 const char *errno_to_name(int e);
 
+/* Milliseconds from microseconds, printed with microsecond precision (not 0.29999999999999999). */
+json_object *json_new_ms(uint64_t usec);
+
 /* New JSON object for c (caller owns it), or NULL on OOM. */
 json_object *check_result_to_json(const Vigil__CheckResult *c);
 

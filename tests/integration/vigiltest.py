@@ -25,6 +25,7 @@ BINARIES = {
     "vigilctl": "collector/ctl/vigilctl",
     "faultfs": "tests/faultfs/faultfs",
     "post-report": "tests/helpers/post-report",
+    "etcd-probe": "tests/helpers/etcd-probe",
 }
 
 
