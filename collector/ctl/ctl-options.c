@@ -52,6 +52,10 @@ const ConfigOption ctl_options[] = {
                 .metavar = "N",
                 .help = "events: at most N events; status: at most N failing nodes (20; 0: all)",
                 .parse = parse_limit},
+        {.key = "runbook",
+                .type = CONFIG_BOOL,
+                .offset = offsetof(CtlSettings, runbook),
+                .help = "etcd: print the steps to rebuild a lost etcd cluster"},
 };
 const size_t ctl_options_count = ELEMENTSOF(ctl_options);
 

@@ -36,6 +36,7 @@ typedef struct CtlSettings {
         char *node; /* events only, owned */
         unsigned limit; /* events: max events; status: max failing nodes listed; 0: default */
         bool limit_set;
+        bool runbook; /* etcd only: print the rebuild runbook */
 } CtlSettings;
 
 extern const ConfigOption ctl_options[];
@@ -135,3 +136,12 @@ int ctl_node_render(json_object *node, bool color, FILE *f);
 
 /* The `events` table from GET /v1/events. Returns 0, or -EBADMSG when there is no events list. */
 int ctl_events_render(json_object *events, bool color, FILE *f);
+
+/*
+ * Renders GET /v1/etcd (members table, leader, workers, outage, checks) to f; returns the exit
+ * code of its "status", or -EBADMSG when the document lacks one.
+ */
+int ctl_etcd_render(json_object *etcd, bool color, FILE *f);
+
+/* The part of doc from the line starting with heading to the end, or NULL when absent. */
+const char *ctl_doc_section(const char *doc, const char *heading);

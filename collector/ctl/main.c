@@ -31,6 +31,8 @@ static void help(const CtlSettings *s, FILE *f) {
                 "  node NAME                      one node with all its checks\n"
                 "  events [--since WHEN] [--node NAME] [--limit N]\n"
                 "                                 status changes, oldest first\n"
+                "  etcd [--runbook]               etcd members, leader, workers, outage; --runbook: how to\n"
+                "                                 rebuild a lost etcd\n"
                 "\n"
                 "Options (before or after the command):\n");
         config_print_help(ctl_options, ctl_options_count, s, f);
@@ -236,6 +238,38 @@ static int verb_events(Ctl *c, char **args) {
         return 0;
 }
 
+#include "etcd-doc.h"
+
+static int verb_etcd(Ctl *c, char **args) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        if (c->settings->runbook) {
+                const char *section = ctl_doc_section(etcd_doc, "## Runbook: rebuild a lost etcd");
+                if (!section)
+                        return log_error_errno(
+                                -ENOENT, "the runbook is missing from this build's docs/etcd.md");
+                fputs(section, stdout);
+                return 0;
+        }
+        r = get(c, "/v1/etcd", &o);
+        if (r == -ENOENT)
+                return log_error_errno(r, "the collector does not check etcd (start it with --etcd URL)");
+        if (r < 0)
+                return r;
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                const char *st = json_get_string(o, "status", NULL);
+                r = st ? ctl_exit_code_from_string(st) : -EBADMSG;
+        } else
+                r = ctl_etcd_render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, "/v1/etcd", "a \"status\"");
+        return r;
+}
+
 typedef struct Verb {
         const char *name;
         unsigned n_args; /* after the command name */
@@ -248,6 +282,7 @@ static const Verb verbs[] = {
         {"nodes", 0, false, verb_nodes},
         {"node", 1, false, verb_node},
         {"events", 0, true, verb_events},
+        {"etcd", 0, false, verb_etcd},
 };
 
 static int run(int argc, char **argv) {
@@ -285,6 +320,8 @@ static int run(int argc, char **argv) {
         if (strv_length(args) != verb->n_args + 1)
                 return log_error_errno(-EINVAL, "%s: %s (see --help)", verb->name,
                         strv_length(args) < verb->n_args + 1 ? "missing argument" : "too many arguments");
+        if (settings.runbook && !streq(verb->name, "etcd"))
+                return log_error_errno(-EINVAL, "%s: --runbook applies to etcd only", verb->name);
         if (!verb->event_options && (settings.since || settings.node))
                 return log_error_errno(-EINVAL, "%s: --since and --node apply to events only", verb->name);
 
