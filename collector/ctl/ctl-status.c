@@ -48,6 +48,49 @@ static void print_agents(json_object *cluster, FILE *f) {
                 floor(pct + 1e-9));
 }
 
+/* "N ready / M expected = P %" of obj (keys ready, expected, percent), rounded down like agents. */
+static void print_ready(json_object *obj, FILE *f) {
+        int64_t ready = json_get_int(obj, "ready", 0), expected = json_get_int(obj, "expected", 0);
+        double pct =
+                json_get_double(obj, "percent", expected > 0 ? 100.0 * (double)ready / (double)expected : 0);
+        fprintf(f, "%" PRId64 " ready / %" PRId64 " expected = %.0f %%", ready, expected, floor(pct + 1e-9));
+}
+
+/* "csi plugins: 3 ready / 3 expected = 100 %" over the csi.probe checks of the fresh nodes. */
+static void print_csi(json_object *cluster, FILE *f) {
+        json_object *csi = NULL;
+        if (!json_object_object_get_ex(cluster, "csi", &csi) ||
+                !json_object_is_type(csi, json_type_object) || json_get_int(csi, "expected", 0) == 0)
+                return;
+        fprintf(f, "csi plugins: ");
+        print_ready(csi, f);
+        fputc('\n', f);
+}
+
+/* "etcd: OK — members 3 ready / 3 expected = 100 %, leader m1; workers 2 live / 2 registered" */
+static void print_etcd(json_object *cluster, bool color, FILE *f) {
+        json_object *etcd = NULL, *members = NULL, *workers = NULL;
+        if (!json_object_object_get_ex(cluster, "etcd", &etcd) ||
+                !json_object_is_type(etcd, json_type_object))
+                return;
+        json_object_object_get_ex(etcd, "members", &members);
+        json_object_object_get_ex(etcd, "workers", &workers);
+        fprintf(f, "etcd: ");
+        ctl_print_status(f, json_get_string(etcd, "status", "UNKNOWN"), 0, color);
+        fprintf(f, " — members ");
+        print_ready(members, f);
+        const char *leader = json_get_string(etcd, "leader", "");
+        fprintf(f, ", %s%s", isempty(leader) ? "no leader" : "leader ", strempty(leader));
+        fprintf(f, "; workers %" PRId64 " live / %" PRId64 " registered", json_get_int(workers, "live", 0),
+                json_get_int(workers, "registered", 0));
+        if (json_get_int(workers, "failed", 0) > 0)
+                fprintf(f, ", %" PRId64 " failed", json_get_int(workers, "failed", 0));
+        fputc('\n', f);
+        const char *st = json_get_string(etcd, "status", "UNKNOWN");
+        if (!streq(st, "OK") && !isempty(json_get_string(etcd, "message", NULL)))
+                fprintf(f, "      %s\n", json_get_string(etcd, "message", ""));
+}
+
 static void print_families(json_object *cluster, FILE *f) {
         static const char *const cols[] = {"ok", "warn", "crit", "unknown"};
         static const char *const heads[] = {"OK", "WARN", "CRIT", "UNKNOWN"};
@@ -148,6 +191,8 @@ int ctl_status_render(json_object *cluster, unsigned max_nodes, bool color, FILE
                 return status;
         print_verdict(cluster, color, f);
         print_agents(cluster, f);
+        print_csi(cluster, f);
+        print_etcd(cluster, color, f);
         print_families(cluster, f);
         r = print_failing_nodes(cluster, max_nodes, color, f);
         return r < 0 ? r : status;

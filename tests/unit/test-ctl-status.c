@@ -89,6 +89,31 @@ static void test_status_agents_percent_never_rounds_up_to_100(void **state) {
         assert_true(has_line(screen, "agents: 199 ready / 200 expected = 99 %"));
 }
 
+static void test_status_shows_csi_and_etcd_lines_when_the_collector_has_them(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(
+                "{\"status\": \"CRIT\", \"agents\": {\"ready\": 3, \"expected\": 3, \"percent\": 100},"
+                " \"csi\": {\"ready\": 2, \"expected\": 3, \"percent\": 66.7},"
+                " \"etcd\": {\"status\": \"CRIT\", \"members\": {\"ready\": 1, \"expected\": 3, "
+                "\"percent\": 33},"
+                "  \"quorum\": false, \"leader\": \"\", \"workers\": {\"live\": 2, \"registered\": 3, "
+                "\"failed\": 1},"
+                "  \"message\": \"etcd unavailable for 1h12m; IO continues for up to 24h: 22h48m left\"}}",
+                20, &s);
+
+        assert_true(has_line(screen, "csi plugins: 2 ready / 3 expected = 66 %"));
+        assert_true(has_line(screen,
+                "etcd: CRIT — members 1 ready / 3 expected = 33 %, no leader; workers 2 live / 3 "
+                "registered, 1 failed"));
+        assert_true(has_line(
+                screen, "      etcd unavailable for 1h12m; IO continues for up to 24h: 22h48m left"));
+        free(screen);
+        /* A collector without etcd or CSI plugins shows neither line. */
+        screen = render(cluster_ok, 20, &s);
+        assert_null(strstr(screen, "etcd:"));
+        assert_null(strstr(screen, "csi plugins:"));
+}
+
 static void test_status_counts_nodes_per_check_family(void **state) {
         int s;
         _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
@@ -191,6 +216,7 @@ int main(void) {
                 cmocka_unit_test(test_status_first_line_is_the_cluster_verdict),
                 cmocka_unit_test(test_status_shows_agents_ready_in_kubectl_form),
                 cmocka_unit_test(test_status_agents_percent_never_rounds_up_to_100),
+                cmocka_unit_test(test_status_shows_csi_and_etcd_lines_when_the_collector_has_them),
                 cmocka_unit_test(test_status_counts_nodes_per_check_family),
                 cmocka_unit_test(test_status_lists_failing_checks_under_their_node),
                 cmocka_unit_test(test_status_limits_the_failing_nodes_listed),
