@@ -170,12 +170,60 @@ static int cluster_message(const ClusterSummary *s, char *buf, size_t size) {
                 s->expected == 1 ? "" : "s", vigil_status_to_string(s->status));
 }
 
+/* Everything of the /v1/cluster answer but "nodes", in the order docs/api.md shows. */
+static int cluster_head_json(const ClusterSummary *s, int64_t now_ms, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL, *agents = NULL, *families = NULL;
+        char msg[128];
+        int r;
+
+        o = json_object_new_object();
+        agents = json_object_new_object();
+        families = json_object_new_array_ext((int)s->n_families);
+        if (!o || !agents || !families)
+                return -ENOMEM;
+        cluster_message(s, msg, sizeof(msg));
+        r = add(o, "cluster", json_object_new_string(s->cluster));
+        if (r >= 0)
+                r = add(o, "status", json_object_new_string(vigil_status_to_string(s->status)));
+        if (r >= 0)
+                r = add(o, "message", json_object_new_string(msg));
+        if (r >= 0)
+                r = add(o, "generated_at_ms", json_object_new_int64(now_ms));
+        if (r >= 0)
+                r = add(agents, "ready", json_object_new_int64(s->ready));
+        if (r >= 0)
+                r = add(agents, "expected", json_object_new_int64(s->expected));
+        if (r >= 0)
+                r = add(agents, "percent", new_double_1(s->percent));
+        if (r >= 0)
+                r = add(agents, "stale", json_object_new_int64(s->stale));
+        if (r >= 0)
+                r = add(o, "agents", TAKE_PTR(agents));
+        for (size_t i = 0; r >= 0 && i < s->n_families; i++) {
+                static const char *const keys[_VIGIL_STATUS_MAX] = {[VIGIL_OK] = "ok",
+                        [VIGIL_WARN] = "warn",
+                        [VIGIL_CRIT] = "crit",
+                        [VIGIL_UNKNOWN] = "unknown"};
+                json_object *f = json_object_new_object();
+                r = append(families, f);
+                if (r >= 0)
+                        r = add(f, "family", new_string_len(s->families[i].name, s->families[i].len));
+                for (int k = 0; r >= 0 && k < _VIGIL_STATUS_MAX; k++)
+                        r = add(f, keys[k], json_object_new_int64(s->families[i].count[k]));
+        }
+        if (r >= 0)
+                r = add(o, "families", TAKE_PTR(families));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret) {
-        _cleanup_json_ json_object *o = NULL, *agents = NULL, *families = NULL, *nodes = NULL;
+        _cleanup_json_ json_object *o = NULL, *nodes = NULL;
         ClusterSummary s = {};
         NodeRef *refs = NULL;
         size_t n = 0;
-        char msg[128];
         int r;
 
         r = cluster_snapshot(c, &refs, &n);
@@ -184,47 +232,14 @@ int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_
         r = cluster_summarize(refs, n, &s);
         if (r < 0)
                 goto finish;
-
-        r = -ENOMEM;
-        o = json_object_new_object();
-        agents = json_object_new_object();
-        families = json_object_new_array_ext((int)s.n_families);
-        nodes = json_object_new_array_ext((int)MIN(n, (size_t)INT32_MAX));
-        if (!o || !agents || !families || !nodes)
+        r = cluster_head_json(&s, now_ms, &o);
+        if (r < 0)
                 goto finish;
-        cluster_message(&s, msg, sizeof(msg));
-        r = add(o, "cluster", json_object_new_string(s.cluster));
-        if (r >= 0)
-                r = add(o, "status", json_object_new_string(vigil_status_to_string(s.status)));
-        if (r >= 0)
-                r = add(o, "message", json_object_new_string(msg));
-        if (r >= 0)
-                r = add(o, "generated_at_ms", json_object_new_int64(now_ms));
-        if (r >= 0)
-                r = add(agents, "ready", json_object_new_int64(s.ready));
-        if (r >= 0)
-                r = add(agents, "expected", json_object_new_int64(s.expected));
-        if (r >= 0)
-                r = add(agents, "percent", new_double_1(s.percent));
-        if (r >= 0)
-                r = add(agents, "stale", json_object_new_int64(s.stale));
-        if (r >= 0)
-                r = add(o, "agents", TAKE_PTR(agents));
-        for (size_t i = 0; r >= 0 && i < s.n_families; i++) {
-                static const char *const keys[_VIGIL_STATUS_MAX] = {[VIGIL_OK] = "ok",
-                        [VIGIL_WARN] = "warn",
-                        [VIGIL_CRIT] = "crit",
-                        [VIGIL_UNKNOWN] = "unknown"};
-                json_object *f = json_object_new_object();
-                r = append(families, f);
-                if (r >= 0)
-                        r = add(f, "family", new_string_len(s.families[i].name, s.families[i].len));
-                for (int k = 0; r >= 0 && k < _VIGIL_STATUS_MAX; k++)
-                        r = add(f, keys[k], json_object_new_int64(s.families[i].count[k]));
-        }
-        if (r >= 0)
-                r = add(o, "families", TAKE_PTR(families));
-
+        r = -ENOMEM;
+        nodes = json_object_new_array_ext((int)MIN(n, (size_t)INT32_MAX));
+        if (!nodes)
+                goto finish;
+        r = 0;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 json_object *checks = NULL;
                 if (failing && node_ref_status(&refs[i]) == VIGIL_OK)
@@ -246,6 +261,211 @@ finish:
         cluster_summary_done(&s);
         node_refs_free(refs, n);
         return r;
+}
+
+/*
+ * The streamed answer is a list of pieces: text made for this answer (the head, each node's own
+ * fields, punctuation) in one buffer, and the nodes' cached checks arrays, pointed to where they
+ * are (the stream holds a reference to every view).
+ */
+typedef struct Piece {
+        const char *ptr; /* NULL: the piece is at offset off of the stream's text buffer */
+        size_t off;
+        size_t len;
+} Piece;
+
+struct ApiStream {
+        NodeRef *refs;
+        size_t n_refs;
+        char *text;
+        size_t text_len, text_alloc;
+        Piece *pieces;
+        size_t n_pieces, n_pieces_alloc;
+        uint64_t size;
+        /* Read cursor: piece cur, cur_off bytes into it, at absolute position pos. */
+        size_t cur, cur_off;
+        uint64_t pos;
+};
+
+ApiStream *api_stream_free(ApiStream *st) {
+        if (!st)
+                return NULL;
+        node_refs_free(st->refs, st->n_refs);
+        free(st->text);
+        free(st->pieces);
+        return mfree(st);
+}
+
+static int stream_piece(ApiStream *st, const char *ptr, size_t off, size_t len) {
+        if (len == 0)
+                return 0;
+        /* Consecutive bits of the text buffer make one piece. */
+        if (!ptr && st->n_pieces > 0) {
+                Piece *last = &st->pieces[st->n_pieces - 1];
+                if (!last->ptr && last->off + last->len == off) {
+                        last->len += len;
+                        st->size += len;
+                        return 0;
+                }
+        }
+        if (st->n_pieces == st->n_pieces_alloc) {
+                size_t a = MAX(st->n_pieces_alloc * 2, (size_t)64);
+                Piece *p = realloc(st->pieces, a * sizeof(Piece));
+                if (!p)
+                        return -ENOMEM;
+                st->pieces = p;
+                st->n_pieces_alloc = a;
+        }
+        st->pieces[st->n_pieces++] = (Piece){.ptr = ptr, .off = off, .len = len};
+        st->size += len;
+        return 0;
+}
+
+/* Appends text made for this answer. */
+static int stream_text(ApiStream *st, const char *s, size_t len) {
+        if (st->text_len + len > st->text_alloc) {
+                size_t a = MAX(st->text_alloc * 2, st->text_len + len);
+                char *p = realloc(st->text, MAX(a, (size_t)4096));
+                if (!p)
+                        return -ENOMEM;
+                st->text = p;
+                st->text_alloc = MAX(a, (size_t)4096);
+        }
+        memcpy(st->text + st->text_len, s, len);
+        st->text_len += len;
+        return stream_piece(st, NULL, st->text_len - len, len);
+}
+
+static int stream_str(ApiStream *st, const char *s) {
+        return stream_text(st, s, strlen(s));
+}
+
+/*
+ * One node of the answer, exactly as json-c serializes the object that api_cluster() makes for it:
+ * the values come from json-c (the cached checks and the escaped name, both rendered with
+ * CLUSTER_JSON_FLAGS) or are what json-c prints for them (the age is new_double_1()'s text).
+ */
+static int stream_node(ApiStream *st, const NodeRef *ref, bool first, usec_t now_mono) {
+        const RenderedJson *cached = node_view_checks_json(ref->view);
+        char age[64];
+        int r;
+
+        if (!cached)
+                return -ENOMEM;
+        snprintf(age, sizeof(age), "%.1f", age_s(ref->view, now_mono));
+        r = stream_str(st, first ? "{\"name\":" : ",{\"name\":");
+        if (r >= 0)
+                r = stream_text(st, cached->name, cached->name_len);
+        if (r >= 0)
+                r = stream_str(st, ",\"status\":\"");
+        if (r >= 0)
+                r = stream_str(st, vigil_status_to_string(node_ref_status(ref)));
+        if (r >= 0)
+                r = stream_str(st, "\",\"last_report_age_s\":");
+        if (r >= 0)
+                r = stream_str(st, age);
+        if (r >= 0)
+                r = stream_str(
+                        st, ref->stale ? ",\"stale\":true,\"checks\":" : ",\"stale\":false,\"checks\":");
+        if (r < 0)
+                return r;
+        if (!ref->stale)
+                r = stream_piece(st, cached->text, 0, cached->len);
+        else {
+                /* The synthetic agent.report check, then the elements of the cached array. */
+                _cleanup_json_ json_object *agent = stale_check_json(ref, now_mono);
+                const char *text;
+                size_t len;
+
+                if (!agent || cached->len < 2)
+                        return -ENOMEM;
+                text = json_object_to_json_string_length(agent, CLUSTER_JSON_FLAGS, &len);
+                if (!text)
+                        return -ENOMEM;
+                r = stream_str(st, "[");
+                if (r >= 0)
+                        r = stream_text(st, text, len);
+                if (r >= 0 && cached->len > 2)
+                        r = stream_str(st, ",");
+                if (r >= 0)
+                        r = stream_piece(st, cached->text + 1, 0, cached->len - 1);
+        }
+        if (r >= 0)
+                r = stream_str(st, "}");
+        return r;
+}
+
+int api_cluster_stream(Cluster *c, usec_t now_mono, int64_t now_ms, ApiStream **ret) {
+        _cleanup_(api_stream_freep) ApiStream *st = calloc(1, sizeof(ApiStream));
+        _cleanup_json_ json_object *head = NULL;
+        ClusterSummary s = {};
+        const char *text;
+        size_t len;
+        int r;
+
+        if (!st)
+                return -ENOMEM;
+        r = cluster_snapshot(c, &st->refs, &st->n_refs);
+        if (r < 0)
+                return r;
+        r = cluster_summarize(st->refs, st->n_refs, &s);
+        if (r < 0)
+                return r;
+        r = cluster_head_json(&s, now_ms, &head);
+        cluster_summary_done(&s);
+        if (r < 0)
+                return r;
+        /* The head as an object without "nodes": its text up to the closing brace, then the array. */
+        text = json_object_to_json_string_length(head, CLUSTER_JSON_FLAGS, &len);
+        if (!text || len < 2 || text[len - 1] != '}')
+                return -ENOMEM;
+        r = stream_text(st, text, len - 1);
+        if (r >= 0)
+                r = stream_str(st, ",\"nodes\":[");
+        for (size_t i = 0; r >= 0 && i < st->n_refs; i++)
+                r = stream_node(st, &st->refs[i], i == 0, now_mono);
+        if (r >= 0)
+                r = stream_str(st, "]}");
+        if (r < 0)
+                return r;
+        /* The text buffer no longer moves: resolve the pieces into it. */
+        for (size_t i = 0; i < st->n_pieces; i++)
+                if (!st->pieces[i].ptr)
+                        st->pieces[i].ptr = st->text + st->pieces[i].off;
+        *ret = TAKE_PTR(st);
+        return 0;
+}
+
+uint64_t api_stream_size(const ApiStream *st) {
+        return st->size;
+}
+
+size_t api_stream_read(ApiStream *st, uint64_t pos, char *buf, size_t max) {
+        size_t n = 0;
+
+        if (pos != st->pos) {
+                /* Not where the last read ended (never the case with MHD): find the piece again. */
+                st->cur = 0;
+                st->cur_off = 0;
+                st->pos = 0;
+                while (st->cur < st->n_pieces && st->pos + (st->pieces[st->cur].len) <= pos)
+                        st->pos += st->pieces[st->cur++].len;
+                st->cur_off = (size_t)(pos - st->pos);
+                st->pos = pos;
+        }
+        while (n < max && st->cur < st->n_pieces) {
+                const Piece *p = &st->pieces[st->cur];
+                size_t k = MIN(p->len - st->cur_off, max - n);
+                memcpy(buf + n, p->ptr + st->cur_off, k);
+                n += k;
+                st->cur_off += k;
+                if (st->cur_off == p->len) {
+                        st->cur++;
+                        st->cur_off = 0;
+                }
+        }
+        st->pos += n;
+        return n;
 }
 
 int api_nodes(Cluster *c, usec_t now_mono, json_object **ret) {

@@ -20,6 +20,21 @@
 
 /* GET /v1/cluster[?failing=1] */
 int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret);
+/*
+ * GET /v1/cluster (without failing=1) as a stream: the same text as api_cluster() serialized with
+ * CLUSTER_JSON_FLAGS, made of the nodes' cached JSON without building one buffer of the whole
+ * answer (35 MB for 10,000 nodes) or any json-c object per node. The stream holds references to
+ * the views it shows, so it stays valid whatever the writer does; the caller owns *ret.
+ */
+typedef struct ApiStream ApiStream;
+int api_cluster_stream(Cluster *c, usec_t now_mono, int64_t now_ms, ApiStream **ret);
+/* Length in bytes of the whole answer. */
+uint64_t api_stream_size(const ApiStream *st);
+/* Copies up to max bytes of the answer from offset pos into buf; returns the number copied. */
+size_t api_stream_read(ApiStream *st, uint64_t pos, char *buf, size_t max);
+ApiStream *api_stream_free(ApiStream *st);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ApiStream *, api_stream_free);
+
 /* GET /v1/nodes */
 int api_nodes(Cluster *c, usec_t now_mono, json_object **ret);
 /* GET /v1/nodes/NAME */

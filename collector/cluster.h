@@ -34,9 +34,30 @@ typedef struct FamilyStatus {
         VigilStatus status;
 } FamilyStatus;
 
+/*
+ * A NodeReport decoded into an arena: protobuf-c allocates each string, array and submessage of a
+ * report separately (about 140 pieces for ten FUSE-heavy checks), which made malloc and free the
+ * largest cost of ingest; here they are carved from a few large blocks and freed at once.
+ */
+typedef struct ReportArena ReportArena;
+
+/*
+ * Decodes size bytes at data into a report living in a new arena. On success *ret_report points
+ * into *ret_arena, which the caller owns (report_arena_free() frees both). -EBADMSG when the bytes
+ * are not a NodeReport, -ENOMEM.
+ */
+int report_decode(const void *data, size_t size, Vigil__NodeReport **ret_report, ReportArena **ret_arena);
+/* Frees the arena and every report decoded into it. Accepts NULL, returns NULL. */
+ReportArena *report_arena_free(ReportArena *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ReportArena *, report_arena_free);
+
+/* Frees a report: its arena when it has one, else as protobuf-c unpacked it (arena NULL). */
+void report_free(Vigil__NodeReport *report, ReportArena *arena);
+
 typedef struct NodeView {
         unsigned n_ref;
         Vigil__NodeReport *report; /* owned, never NULL */
+        ReportArena *arena; /* owns report's memory; NULL: report was unpacked with malloc */
         int64_t last_seen_ms; /* collector's wall clock when applied (what the store keeps) */
         usec_t last_seen_mono; /* the same instant on CLOCK_MONOTONIC: ages are computed from this */
         VigilStatus status; /* worst of the report's checks (OK when it has none) */
@@ -47,8 +68,10 @@ typedef struct NodeView {
 } NodeView;
 
 typedef struct RenderedJson {
-        size_t len;
-        char text[];
+        size_t len; /* of the checks array at text */
+        const char *name; /* the node's name as a JSON string (quoted, escaped), inside text[] */
+        size_t name_len;
+        char text[]; /* the checks array, NUL, the name, NUL */
 } RenderedJson;
 
 /* How every JSON answer of the collector is serialized (the cached parts included). */
@@ -60,9 +83,9 @@ NodeView *node_view_unref(NodeView *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NodeView *, node_view_unref);
 
 /*
- * The JSON array of the view's checks (as check_result_to_json() renders each), rendered on first
- * call (or beforehand by the background renderer) and then shared; it belongs to the view. NULL on
- * OOM.
+ * The JSON array of the view's checks (as check_result_to_json() renders each) and the node's name
+ * as a JSON string, rendered by json-c on first call (or beforehand by the background renderer)
+ * and then shared; it belongs to the view. NULL on OOM.
  */
 const RenderedJson *node_view_checks_json(NodeView *v);
 
@@ -93,10 +116,12 @@ Cluster *cluster_free(Cluster *c);
 /*
  * Starts a background thread at SCHED_IDLE priority that renders the checks JSON of every newly
  * applied report, so that reads find it ready whenever the machine has spare CPU, while a
- * saturated collector spends nothing on it (reads then render what is missing themselves).
- * Optional; stopped by cluster_free().
+ * saturated collector spends nothing on it (reads then render what is missing themselves): it
+ * pauses while cluster_set_busy() says so. Optional; stopped by cluster_free().
  */
 int cluster_start_renderer(Cluster *c);
+/* Tells the renderer whether ingest is saturated (the writer has reports waiting). Any thread. */
+void cluster_set_busy(Cluster *c, bool busy);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cluster *, cluster_free);
 
 /* The stale window that applies to a node whose latest view is v. */
@@ -110,6 +135,7 @@ typedef enum ClusterResult {
 /* One report handed to cluster_apply(). */
 typedef struct ClusterReport {
         Vigil__NodeReport *report; /* taken by cluster_apply() (set to NULL) whatever the outcome */
+        ReportArena *arena; /* report's arena (report_decode()), or NULL; taken with report */
         const void *raw; /* the report as received, stored as is; borrowed */
         size_t raw_size;
         ClusterResult result; /* set by cluster_apply() on success */

@@ -115,6 +115,8 @@ static void *writer_thread(void *userdata) {
 
                         pthread_mutex_lock(&i->lock);
                         i->busy = false;
+                        /* More arrived while this batch was applied: ingest is saturated. */
+                        cluster_set_busy(i->cluster, i->head != NULL);
                         if (!i->head)
                                 pthread_cond_broadcast(&i->idle);
                         continue;

@@ -4,7 +4,6 @@
  * SQLite, answers the read API (docs/api.md, docs/collector.md).
  */
 #include <fcntl.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -65,8 +64,8 @@ static const ConfigOption options[] = {
                 0},
         {"threads", 0, CONFIG_UINT, O(threads), "N", "HTTP threads (0: one per CPU)", 0},
         {"render_ahead", 0, CONFIG_BOOL, O(render_ahead), "BOOL",
-                "render each new report's JSON in the background at idle priority (fast reads; costs about "
-                "15 % of peak ingest)",
+                "render each new report's JSON in the background with spare CPU, paused while ingest is "
+                "saturated (fast reads)",
                 0},
         {"tls_cert", 0, CONFIG_STRING, O(tls_cert), "FILE",
                 "serve HTTPS with this PEM certificate (with --tls-key)", 0},
@@ -162,15 +161,6 @@ static int read_file(const char *path, size_t max, char **ret) {
 
 static void on_background_error(const char *what, int r) {
         log_warning_errno(r, "Failed to %s: %m", what);
-}
-
-/*
- * Every report allocates many small pieces (decoding) next to a body of a few KiB, and glibc's
- * fastbins then cost a consolidation per request; without them the tcache still serves the small
- * sizes, and ingest and the large answers run measurably faster.
- */
-static void tune_malloc(void) {
-        (void)mallopt(M_MXFAST, 0);
 }
 
 static void raise_fd_limit(void) {
@@ -287,7 +277,6 @@ static int run(int argc, char **argv) {
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
         raise_fd_limit();
-        tune_malloc();
 
         fd = open_listener(ai);
         freeaddrinfo(ai);

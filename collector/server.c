@@ -12,6 +12,9 @@
  * it whole (without Expect: 100-continue) still reads the 413; beyond, the connection is closed. */
 #define DISCARD_MAX (64u * 1024 * 1024)
 
+/* Large answers are streamed in blocks of this size (copied from the cached JSON of the nodes). */
+#define STREAM_BLOCK_SIZE (256u * 1024)
+
 struct Server {
         struct MHD_Daemon *daemon;
         Cluster *cluster;
@@ -40,8 +43,7 @@ typedef struct Request {
 static Request *request_free(Request *req) {
         if (!req)
                 return NULL;
-        if (req->ingest.item.report)
-                vigil__node_report__free_unpacked(req->ingest.item.report, NULL);
+        report_free(req->ingest.item.report, req->ingest.item.arena);
         free(req->body);
         free(req->node);
         return mfree(req);
@@ -199,27 +201,30 @@ static int append_body(Request *req, const char *data, size_t n) {
 /* The whole body is in: decode and hand it to the writer. */
 static enum MHD_Result submit_report(Request *req) {
         Vigil__NodeReport *report;
+        ReportArena *arena;
         int r;
 
         if (req->too_big)
                 return respond_error(
                         req->conn, MHD_HTTP_CONTENT_TOO_LARGE, "report larger than --max-report-size");
-        report = vigil__node_report__unpack(NULL, req->size, req->body ?: (const uint8_t *)"");
-        if (!report)
+        r = report_decode(req->body, req->size, &report, &arena);
+        if (r == -ENOMEM)
+                return MHD_NO;
+        if (r < 0)
                 return respond_error(req->conn, MHD_HTTP_BAD_REQUEST,
                         "body is not a valid vigil.NodeReport (protobuf decoding failed)");
         if (isempty(report->node)) {
-                vigil__node_report__free_unpacked(report, NULL);
+                report_arena_free(arena);
                 return respond_error(req->conn, MHD_HTTP_BAD_REQUEST, "report has no node name");
         }
         req->node = strdup(report->node);
         if (!req->node) {
-                vigil__node_report__free_unpacked(report, NULL);
+                report_arena_free(arena);
                 return MHD_NO;
         }
         req->seq = report->seq;
         req->ingest = (IngestRequest){
-                .item = {.report = report, .raw = req->body, .raw_size = req->size},
+                .item = {.report = report, .arena = arena, .raw = req->body, .raw_size = req->size},
                 .done = report_done,
                 .userdata = req,
         };
@@ -268,6 +273,37 @@ static enum MHD_Result answer_api(struct MHD_Connection *conn, int r, json_objec
         return respond_json(conn, MHD_HTTP_OK, o, NULL);
 }
 
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+        size_t n = api_stream_read(cls, pos, buf, max);
+        return n > 0 ? (ssize_t)n : (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free_cb(void *cls) {
+        api_stream_free(cls);
+}
+
+/* The whole cluster: streamed from the nodes' cached JSON (api_cluster_stream()). */
+static enum MHD_Result respond_cluster_stream(
+        Server *s, struct MHD_Connection *conn, usec_t now_mono, int64_t now_ms) {
+        ApiStream *st = NULL;
+        struct MHD_Response *resp;
+        int r;
+
+        r = api_cluster_stream(s->cluster, now_mono, now_ms, &st);
+        if (r < 0)
+                return respond_errno(conn, r, "failed to answer");
+        resp = MHD_create_response_from_callback(
+                api_stream_size(st), STREAM_BLOCK_SIZE, stream_reader, st, stream_free_cb);
+        if (!resp) {
+                api_stream_free(st);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
 static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const char *url) {
         usec_t now_mono = now_usec(CLOCK_MONOTONIC);
         int64_t now_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
@@ -277,7 +313,9 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
 
         if (streq(url, "/v1/cluster")) {
                 const char *failing = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "failing");
-                r = api_cluster(s->cluster, arg_true(failing), now_mono, now_ms, &o);
+                if (!arg_true(failing))
+                        return respond_cluster_stream(s, conn, now_mono, now_ms);
+                r = api_cluster(s->cluster, true, now_mono, now_ms, &o);
         } else if (streq(url, "/v1/nodes"))
                 r = api_nodes(s->cluster, now_mono, &o);
         else if ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'))

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "time-util.h"
 
 enum {
         STMT_BEGIN,
@@ -25,12 +26,35 @@ enum {
         _QUERY_MAX,
 };
 
+/*
+ * Checkpoints (copying the WAL back into the database file) are done by a background thread on its
+ * own connection, so that the writer never stalls on one: SQLite's automatic checkpoint runs inside
+ * the COMMIT that crosses the threshold and held every waiting report for the time of a few
+ * thousand page writes and two fsyncs (5 ms and more, every thousand pages). The background
+ * checkpoints are PASSIVE: they never block the writer, and copy what was committed when they
+ * start. The WAL file can only start over once everything in it was copied, which under
+ * continuous writes the background thread alone never quite reaches; so past
+ * CHECKPOINT_WRITER_FRAMES the writer finishes the copy itself (only the few frames committed since
+ * the last background pass), and its next transaction restarts the WAL from the beginning.
+ * Durability does not depend on any of this: a commit is durable once its WAL frames are synced.
+ */
+#define CHECKPOINT_BACKGROUND_FRAMES 1000
+#define CHECKPOINT_WRITER_FRAMES 4000
+#define CHECKPOINT_PACE (10 * USEC_PER_MSEC)
+
 struct Store {
         sqlite3 *db; /* read-write: the writer thread */
         sqlite3_stmt *stmt[_STMT_WRITE_MAX];
         sqlite3 *rdb; /* read-only: event queries from any thread, under rlock */
         sqlite3_stmt *query[_QUERY_MAX];
         pthread_mutex_t rlock;
+
+        sqlite3 *cdb; /* the checkpointer's connection */
+        pthread_t checkpointer;
+        pthread_mutex_t ckpt_lock;
+        pthread_cond_t ckpt_wake;
+        int ckpt_frames; /* guarded by ckpt_lock: WAL size at the last commit; 0: nothing to do */
+        bool ckpt_started, ckpt_stop;
 };
 
 static const char *const write_sql[_STMT_WRITE_MAX] = {
@@ -210,9 +234,77 @@ static int open_db(const char *path, int flags, sqlite3 **ret) {
         return 0;
 }
 
+/*
+ * Called by SQLite on the writer's connection after each commit (the write lock released) with the
+ * number of frames in the WAL.
+ */
+static int wal_hook(void *userdata, sqlite3 *db, const char *name, int n_frames) {
+        Store *s = userdata;
+
+        if (n_frames >= (s->ckpt_started ? CHECKPOINT_WRITER_FRAMES : CHECKPOINT_BACKGROUND_FRAMES)) {
+                /* Copies what the background thread has not yet; SQLITE_BUSY while it runs: next time. */
+                (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+                return SQLITE_OK;
+        }
+        if (s->ckpt_started && n_frames >= CHECKPOINT_BACKGROUND_FRAMES) {
+                pthread_mutex_lock(&s->ckpt_lock);
+                if (s->ckpt_frames == 0)
+                        pthread_cond_signal(&s->ckpt_wake);
+                s->ckpt_frames = n_frames;
+                pthread_mutex_unlock(&s->ckpt_lock);
+        }
+        return SQLITE_OK;
+}
+
+static void *checkpoint_thread(void *userdata) {
+        Store *s = userdata;
+
+        (void)pthread_setname_np(pthread_self(), "vigil-ckpt");
+        pthread_mutex_lock(&s->ckpt_lock);
+        for (;;) {
+                while (s->ckpt_frames == 0 && !s->ckpt_stop)
+                        pthread_cond_wait(&s->ckpt_wake, &s->ckpt_lock);
+                if (s->ckpt_stop)
+                        break;
+                int frames = s->ckpt_frames;
+                s->ckpt_frames = 0;
+                pthread_mutex_unlock(&s->ckpt_lock);
+                /* Errors (SQLITE_BUSY while the writer finishes one) just wait for the next commit. */
+                (void)sqlite3_wal_checkpoint_v2(s->cdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+                pthread_mutex_lock(&s->ckpt_lock);
+                /*
+                 * One pass per commit would cost two fsyncs per commit; pacing them lets each copy
+                 * what a few hundred reports wrote. Close to the writer's threshold they follow
+                 * every commit, so that the writer has next to nothing left to copy.
+                 */
+                if (frames >= CHECKPOINT_WRITER_FRAMES * 3 / 4)
+                        continue;
+                usec_t until = now_usec(CLOCK_MONOTONIC) + CHECKPOINT_PACE;
+                struct timespec ts = {.tv_sec = (time_t)(until / USEC_PER_SEC),
+                        .tv_nsec = (long)(until % USEC_PER_SEC) * 1000};
+                while (!s->ckpt_stop && now_usec(CLOCK_MONOTONIC) < until)
+                        (void)pthread_cond_timedwait(&s->ckpt_wake, &s->ckpt_lock, &ts);
+        }
+        pthread_mutex_unlock(&s->ckpt_lock);
+        return NULL;
+}
+
+static void stop_checkpointer(Store *s) {
+        if (!s->ckpt_started)
+                return;
+        pthread_mutex_lock(&s->ckpt_lock);
+        s->ckpt_stop = true;
+        pthread_cond_signal(&s->ckpt_wake);
+        pthread_mutex_unlock(&s->ckpt_lock);
+        pthread_join(s->checkpointer, NULL);
+        s->ckpt_started = false;
+}
+
 Store *store_free(Store *s) {
         if (!s)
                 return NULL;
+        stop_checkpointer(s);
+        sqlite3_close(s->cdb);
         for (size_t i = 0; i < _STMT_WRITE_MAX; i++)
                 sqlite3_finalize(s->stmt[i]);
         for (size_t i = 0; i < _QUERY_MAX; i++)
@@ -222,6 +314,8 @@ Store *store_free(Store *s) {
         sqlite3_close(s->rdb);
         sqlite3_close(s->db);
         pthread_mutex_destroy(&s->rlock);
+        pthread_mutex_destroy(&s->ckpt_lock);
+        pthread_cond_destroy(&s->ckpt_wake);
         return mfree(s);
 }
 
@@ -234,6 +328,12 @@ int store_open(const char *path, Store **ret) {
         if (!s)
                 return -ENOMEM;
         pthread_mutex_init(&s->rlock, NULL);
+        pthread_mutex_init(&s->ckpt_lock, NULL);
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->ckpt_wake, &attr);
+        pthread_condattr_destroy(&attr);
 
         r = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
         if (r < 0)
@@ -269,6 +369,20 @@ int store_open(const char *path, Store **ret) {
                 if (rc != SQLITE_OK)
                         return sqlite_to_errno(s->rdb, rc);
         }
+
+        /* Replaces SQLite's automatic checkpoint (itself a WAL hook) with ours. */
+        sqlite3_wal_hook(s->db, wal_hook, s);
+        r = open_db(path, SQLITE_OPEN_READWRITE, &s->cdb);
+        if (r < 0)
+                return r;
+        /* A connection finds the WAL on its first read; until then a checkpoint does nothing. */
+        r = pragma_int(s->cdb, "PRAGMA user_version", &v);
+        if (r < 0)
+                return r;
+        r = pthread_create(&s->checkpointer, NULL, checkpoint_thread, s);
+        if (r != 0)
+                return -r;
+        s->ckpt_started = true;
 
         *ret = TAKE_PTR(s);
         return 0;

@@ -221,6 +221,92 @@ static void test_cached_checks_render_like_check_result_to_json(void **state) {
         assert_int_equal(api_node(f->cluster, "node-x", T0_MONO, &node), -ENOENT);
 }
 
+/* Reads the whole stream in chunks of step bytes (so that reads end inside pieces). */
+static char *read_stream(ApiStream *st, size_t step) {
+        uint64_t size = api_stream_size(st), pos = 0;
+        char *text = malloc(size + 1);
+        assert_non_null(text);
+        while (pos < size) {
+                size_t n = api_stream_read(st, pos, text + pos, (size_t)MIN((uint64_t)step, size - pos));
+                assert_true(n > 0);
+                pos += n;
+        }
+        assert_int_equal(api_stream_read(st, pos, text, 1), 0);
+        text[size] = 0;
+        return text;
+}
+
+static void assert_stream_matches_json(Fixture *f, usec_t now_mono, int64_t now_ms) {
+        json_object *o = NULL;
+        ApiStream *st = NULL;
+
+        assert_int_equal(api_cluster(f->cluster, false, now_mono, now_ms, &o), 0);
+        assert_int_equal(api_cluster_stream(f->cluster, now_mono, now_ms, &st), 0);
+        const char *want = json_object_to_json_string_ext(o, CLUSTER_JSON_FLAGS);
+        assert_int_equal(api_stream_size(st), strlen(want));
+        for (size_t step = 1; step <= 4096; step *= 8) {
+                _cleanup_(freep) char *got = read_stream(st, step);
+                assert_string_equal(got, want);
+        }
+        /* A read from elsewhere than where the last one ended still gives the right bytes. */
+        char c;
+        assert_int_equal(api_stream_read(st, 1, &c, 1), 1);
+        assert_int_equal(c, want[1]);
+        api_stream_free(st);
+        json_object_put(o);
+}
+
+static void test_streamed_cluster_is_the_same_text(void **state) {
+        Fixture *f = *state;
+
+        assert_stream_matches_json(f, T0_MONO, T0_MS); /* no nodes */
+        apply(f, "node-a", 1, 0, 2, (const char *const[]){"fuse.mount=OK", "csi.probe=WARN"});
+        apply(f, "node-\"quoted\"/\\", 1, 0, 1, (const char *const[]){"fuse.mount=CRIT"});
+        apply(f, "node-empty", 1, 0, 0, NULL);
+        assert_stream_matches_json(f, T0_MONO + 1234567, T0_MS + 1234);
+        /* Stale nodes (the last report is at 0 s, the window 3 s) get the synthetic check first. */
+        apply(f, "node-z", 1, 4, 1, (const char *const[]){"logs.errors=OK"});
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000), 3);
+        assert_stream_matches_json(f, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000);
+}
+
+static void test_report_decoded_into_an_arena_applies_and_replaces(void **state) {
+        Fixture *f = *state;
+        Vigil__NodeReport r = VIGIL__NODE_REPORT__INIT, *report;
+        Vigil__CheckResult c = VIGIL__CHECK_RESULT__INIT, *cp = &c;
+        ReportArena *arena;
+        uint8_t buf[512];
+        NodeRef ref;
+
+        assert_int_equal(report_decode("\xff\xff\xff", 3, &report, &arena), -EBADMSG);
+        r.node = (char *)"node-a";
+        r.boot_id = (char *)"b1";
+        r.n_checks = 1;
+        r.checks = &cp;
+        c.name = (char *)"fuse.mount";
+        c.status = VIGIL__STATUS__STATUS_OK;
+        for (uint64_t seq = 1; seq <= 3; seq++) {
+                r.seq = seq;
+                c.message = seq == 3 ? (char *)"third" : (char *)"earlier";
+                size_t size = vigil__node_report__pack(&r, buf);
+                /* The second post of seq 2 is a duplicate: its report is freed with its arena. */
+                for (int again = 0; again < (seq == 2 ? 2 : 1); again++) {
+                        assert_int_equal(report_decode(buf, size, &report, &arena), 0);
+                        assert_string_equal(report->node, "node-a");
+                        ClusterReport item = {
+                                .report = report, .arena = arena, .raw = buf, .raw_size = size};
+                        assert_int_equal(cluster_apply(f->cluster, &item, 1, T0_MONO, T0_MS), 0);
+                        assert_null(item.report);
+                        assert_null(item.arena);
+                        assert_int_equal(item.result, again ? CLUSTER_DUPLICATE : CLUSTER_APPLIED);
+                }
+        }
+        assert_int_equal(cluster_get(f->cluster, "node-a", &ref), 0);
+        assert_int_equal(ref.view->report->seq, 3);
+        assert_string_equal(ref.view->report->checks[0]->message, "third");
+        node_view_unref(ref.view);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_empty_cluster_is_unknown, setup, teardown),
@@ -229,6 +315,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failing_filter_keeps_only_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_cached_checks_render_like_check_result_to_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_streamed_cluster_is_the_same_text, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_report_decoded_into_an_arena_applies_and_replaces, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
