@@ -124,6 +124,7 @@ static int on_deadline(sd_event_source *src, uint64_t usec, void *userdata) {
         i->deadline_source = sd_event_source_disable_unref(i->deadline_source);
         if (i->pid <= 0)
                 return 0;
+        probe_deadline(i->target.ops, i->state);
         /* SIGKILL ends a wait on a request the daemon has not read yet; if the daemon read it and
          * never answers, the child stays in D state and the child source reaps it whenever. */
         (void)kill(i->pid, SIGKILL);

@@ -62,6 +62,9 @@ typedef struct ProbeOps {
         int (*start)(void *state, const void *settings);
         int (*run)(void *state, const void *settings);
         int (*collect)(void *state, const void *settings, const ProbeOutcome *outcome, CheckList *results);
+        /* In the agent, at the deadline, just before the child gets SIGKILL: the last moment to
+         * look at what the hang looks like (the kill changes it, e.g. FUSE's queue of requests). */
+        void (*deadline)(void *state);
         void (*stop)(void *state);
         void *(*free)(void *state);
 } ProbeOps;
@@ -85,6 +88,10 @@ static inline int probe_settings_check(
 }
 static inline usec_t probe_default_timeout(const ProbeOps *ops, const void *settings, usec_t fallback) {
         return ops->default_timeout ? ops->default_timeout(settings) : fallback;
+}
+static inline void probe_deadline(const ProbeOps *ops, void *state) {
+        if (ops->deadline)
+                ops->deadline(state);
 }
 static inline void probe_stop(const ProbeOps *ops, void *state) {
         if (ops->stop && state)

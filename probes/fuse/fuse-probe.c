@@ -21,6 +21,7 @@ typedef struct FuseProbe {
         bool mounted;
         MountEntry mount; /* valid when mounted */
         char *not_mounted; /* why not, when !mounted */
+        int64_t waiting; /* fusectl's counter at the deadline, -1 when not taken */
 } FuseProbe;
 
 static const char *const op_names[_FUSE_OP_MAX] = {
@@ -119,6 +120,7 @@ static int fuse_probe_start(void *state, const void *settings) {
 
         mount_entry_done(&f->mount);
         f->not_mounted = mfree(f->not_mounted);
+        f->waiting = -1;
         memset(f->shared, 0, sizeof(FuseShared));
 
         r = mountinfo_find(NULL, f->path, &m);
@@ -471,10 +473,19 @@ static int fuse_probe_collect(void *state, const void *settings, const ProbeOutc
                 }
                 return 0;
         }
-        if (f->mounted)
+        /* A killed child's request leaves the queue: at a deadline use what was queued before. */
+        if (o->kind == PROBE_TIMED_OUT && f->waiting >= 0)
+                waiting = f->waiting;
+        else if (f->mounted)
                 (void)fusectl_read_waiting(NULL, f->mount.minor, &waiting);
         return fuse_probe_classify(f->path, s, f->shared, o, f->mount.fs_type, f->mount.source,
                 f->mount.minor, waiting, results);
+}
+
+static void fuse_probe_deadline(void *state) {
+        FuseProbe *f = state;
+        if (f->mounted)
+                (void)fusectl_read_waiting(NULL, f->mount.minor, &f->waiting);
 }
 
 const ProbeOps fuse_probe_ops = {
@@ -489,5 +500,6 @@ const ProbeOps fuse_probe_ops = {
         .start = fuse_probe_start,
         .run = fuse_probe_run,
         .collect = fuse_probe_collect,
+        .deadline = fuse_probe_deadline,
         .free = fuse_probe_free,
 };
