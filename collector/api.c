@@ -171,7 +171,69 @@ static int cluster_message(const ClusterSummary *s, char *buf, size_t size) {
 }
 
 /* Everything of the /v1/cluster answer but "nodes", in the order docs/api.md shows. */
-static int cluster_head_json(const ClusterSummary *s, int64_t now_ms, json_object **ret) {
+/* "csi": the csi.probe checks of the fresh nodes, counted like ready pods. */
+static int csi_json(const ClusterSummary *s, json_object **ret) {
+        json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = add(o, "ready", json_object_new_int64(s->csi_ready));
+        if (r >= 0)
+                r = add(o, "expected", json_object_new_int64(s->csi_expected));
+        if (r >= 0)
+                r = add(o, "percent",
+                        new_double_1(
+                                s->csi_expected ? 100.0 * s->csi_ready / (double)s->csi_expected : 0.0));
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+/* "etcd": the etcd monitor's summary (docs/api.md). */
+static int etcd_json(const EtcdSummary *e, json_object **ret) {
+        json_object *o = json_object_new_object(), *m = json_object_new_object(),
+                    *w = json_object_new_object();
+        int r = o && m && w ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = add(o, "status",
+                        json_object_new_string(
+                                vigil_status_to_string(e->checked ? e->status : VIGIL_UNKNOWN)));
+        if (r >= 0)
+                r = add(m, "ready", json_object_new_int64(e->ready));
+        if (r >= 0)
+                r = add(m, "expected", json_object_new_int64(e->expected));
+        if (r >= 0)
+                r = add(m, "percent", json_object_new_int64(e->percent));
+        if (r >= 0)
+                r = add(o, "members", m), m = NULL;
+        if (r >= 0)
+                r = add(o, "quorum", json_object_new_boolean(e->quorum));
+        if (r >= 0)
+                r = add(o, "leader", json_object_new_string(e->leader));
+        if (r >= 0)
+                r = add(w, "live", json_object_new_int64(e->live));
+        if (r >= 0)
+                r = add(w, "registered", json_object_new_int64(e->registered));
+        if (r >= 0)
+                r = add(w, "failed", json_object_new_int64(e->failed));
+        if (r >= 0)
+                r = add(o, "workers", w), w = NULL;
+        if (r >= 0)
+                r = add(o, "message", json_object_new_string(e->checked ? e->message : "not checked yet"));
+        json_object_put(m);
+        json_object_put(w);
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+static int cluster_head_json(
+        const ClusterSummary *s, const EtcdSummary *etcd, int64_t now_ms, json_object **ret) {
         _cleanup_json_ json_object *o = NULL, *agents = NULL, *families = NULL;
         char msg[128];
         int r;
@@ -182,9 +244,19 @@ static int cluster_head_json(const ClusterSummary *s, int64_t now_ms, json_objec
         if (!o || !agents || !families)
                 return -ENOMEM;
         cluster_message(s, msg, sizeof(msg));
+        VigilStatus status = s->status;
+        if (etcd) {
+                VigilStatus es = etcd->checked ? etcd->status : VIGIL_UNKNOWN;
+                if (es != VIGIL_OK) {
+                        size_t l = strlen(msg);
+                        snprintf(msg + l, sizeof(msg) - l, "; etcd %s", vigil_status_to_string(es));
+                }
+                /* No agent yet but a healthy etcd is still "no agent": keep UNKNOWN over OK. */
+                status = vigil_status_worst(status, es);
+        }
         r = add(o, "cluster", json_object_new_string(s->cluster));
         if (r >= 0)
-                r = add(o, "status", json_object_new_string(vigil_status_to_string(s->status)));
+                r = add(o, "status", json_object_new_string(vigil_status_to_string(status)));
         if (r >= 0)
                 r = add(o, "message", json_object_new_string(msg));
         if (r >= 0)
@@ -213,13 +285,26 @@ static int cluster_head_json(const ClusterSummary *s, int64_t now_ms, json_objec
         }
         if (r >= 0)
                 r = add(o, "families", TAKE_PTR(families));
+        if (r >= 0) {
+                json_object *csi = NULL;
+                r = csi_json(s, &csi);
+                if (r >= 0)
+                        r = add(o, "csi", csi);
+        }
+        if (r >= 0 && etcd) {
+                json_object *e = NULL;
+                r = etcd_json(etcd, &e);
+                if (r >= 0)
+                        r = add(o, "etcd", e);
+        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
 }
 
-int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret) {
+int api_cluster(Cluster *c, const EtcdSummary *etcd, bool failing, usec_t now_mono, int64_t now_ms,
+        json_object **ret) {
         _cleanup_json_ json_object *o = NULL, *nodes = NULL;
         ClusterSummary s = {};
         NodeRef *refs = NULL;
@@ -232,7 +317,7 @@ int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_
         r = cluster_summarize(refs, n, &s);
         if (r < 0)
                 goto finish;
-        r = cluster_head_json(&s, now_ms, &o);
+        r = cluster_head_json(&s, etcd, now_ms, &o);
         if (r < 0)
                 goto finish;
         r = -ENOMEM;
@@ -395,7 +480,8 @@ static int stream_node(ApiStream *st, const NodeRef *ref, bool first, usec_t now
         return r;
 }
 
-int api_cluster_stream(Cluster *c, usec_t now_mono, int64_t now_ms, ApiStream **ret) {
+int api_cluster_stream(
+        Cluster *c, const EtcdSummary *etcd, usec_t now_mono, int64_t now_ms, ApiStream **ret) {
         _cleanup_(api_stream_freep) ApiStream *st = calloc(1, sizeof(ApiStream));
         _cleanup_json_ json_object *head = NULL;
         ClusterSummary s = {};
@@ -411,7 +497,7 @@ int api_cluster_stream(Cluster *c, usec_t now_mono, int64_t now_ms, ApiStream **
         r = cluster_summarize(st->refs, st->n_refs, &s);
         if (r < 0)
                 return r;
-        r = cluster_head_json(&s, now_ms, &head);
+        r = cluster_head_json(&s, etcd, now_ms, &head);
         cluster_summary_done(&s);
         if (r < 0)
                 return r;

@@ -13,13 +13,18 @@
 #include <json-c/json.h>
 
 #include "cluster.h"
+#include "etcd-monitor.h"
 #include "store.h"
 
 #define API_EVENTS_DEFAULT_LIMIT 1000u
 #define API_EVENTS_MAX_LIMIT 100000u
 
-/* GET /v1/cluster[?failing=1] */
-int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_object **ret);
+/*
+ * GET /v1/cluster[?failing=1]. etcd: the etcd monitor's summary when the collector checks etcd,
+ * else NULL; its status counts in the cluster's.
+ */
+int api_cluster(Cluster *c, const EtcdSummary *etcd, bool failing, usec_t now_mono, int64_t now_ms,
+        json_object **ret);
 /*
  * GET /v1/cluster (without failing=1) as a stream: the same text as api_cluster() serialized with
  * CLUSTER_JSON_FLAGS, made of the nodes' cached JSON without building one buffer of the whole
@@ -27,7 +32,8 @@ int api_cluster(Cluster *c, bool failing, usec_t now_mono, int64_t now_ms, json_
  * the views it shows, so it stays valid whatever the writer does; the caller owns *ret.
  */
 typedef struct ApiStream ApiStream;
-int api_cluster_stream(Cluster *c, usec_t now_mono, int64_t now_ms, ApiStream **ret);
+int api_cluster_stream(
+        Cluster *c, const EtcdSummary *etcd, usec_t now_mono, int64_t now_ms, ApiStream **ret);
 /* Length in bytes of the whole answer. */
 uint64_t api_stream_size(const ApiStream *st);
 /* Copies up to max bytes of the answer from offset pos into buf; returns the number copied. */

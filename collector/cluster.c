@@ -822,6 +822,13 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
                         s.ready++;
                 if (isempty(s.cluster) && !isempty(v->report->cluster))
                         s.cluster = v->report->cluster;
+                /* "csi plugins: N ready / M expected", the way operators count the node plugin pods. */
+                for (size_t j = 0; !refs[i].stale && j < v->report->n_checks; j++)
+                        if (streq(v->report->checks[j]->name, "csi.probe")) {
+                                s.csi_expected++;
+                                s.csi_ready +=
+                                        vigil_status_from_proto(v->report->checks[j]->status) == VIGIL_OK;
+                        }
                 r = family_add(&s, &n_alloc, "agent", 5, refs[i].stale ? VIGIL_CRIT : VIGIL_OK);
                 for (size_t j = 0; r >= 0 && j < v->n_families; j++)
                         r = family_add(&s, &n_alloc, v->families[j].name, v->families[j].len,

@@ -179,6 +179,7 @@ typedef struct ClusterSummary {
         double percent; /* ready / expected × 100 (0 when expected is 0) */
         FamilyCount *families; /* owned, sorted by name; "agent" counts staleness */
         size_t n_families;
+        unsigned csi_ready, csi_expected; /* csi.probe checks of fresh nodes: OK / all */
 } ClusterSummary;
 
 /* Aggregates a snapshot. ret borrows strings from refs, which must outlive it. */

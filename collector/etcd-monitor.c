@@ -134,6 +134,9 @@ static void cycle(EtcdMonitor *m) {
                 json_object *arr = NULL;
                 if (agents && json_object_object_get_ex(doc, "checks", &arr))
                         json_object_array_add(arr, check_result_to_json(agents));
+                /* ... and let it count in the document's status, as it does in the summary. */
+                json_object_object_add(doc, "status",
+                        json_object_new_string(vigil_status_to_string(check_list_worst(&checks))));
         }
 
         char *text = doc ? strdup(json_object_to_json_string_ext(

@@ -18,6 +18,8 @@ struct Ingest {
         bool busy; /* the writer is applying a batch */
         bool closed; /* no more submissions */
         bool stop; /* writer: exit once the queue is empty */
+        struct Job *jobs; /* ingest_submit_job(), oldest first */
+        struct Job **jobs_tail;
         bool started; /* thread exists */
         pthread_t thread;
 
@@ -96,6 +98,56 @@ static void background_work(Ingest *i, usec_t *next_prune) {
                 *next_prune = now_mono(); /* more to delete: continue at the next sweep */
 }
 
+typedef struct Job {
+        int (*run)(Store *store, void *userdata);
+        void *userdata;
+        void (*free_fn)(void *userdata);
+        struct Job *next;
+} Job;
+
+static void run_jobs(Ingest *i, Job *jobs) {
+        for (Job *j = jobs, *next; j; j = next) {
+                next = j->next;
+                int r = store_begin(i->store);
+                if (r >= 0)
+                        r = j->run(i->store, j->userdata);
+                if (r >= 0)
+                        r = store_commit(i->store);
+                if (r < 0) {
+                        store_rollback(i->store);
+                        if (i->options.on_error)
+                                i->options.on_error("write cluster-level state", r);
+                }
+                if (j->free_fn)
+                        j->free_fn(j->userdata);
+                free(j);
+        }
+}
+
+int ingest_submit_job(Ingest *i, int (*run)(Store *store, void *userdata), void *userdata,
+        void (*free_fn)(void *userdata)) {
+        Job *j = calloc(1, sizeof(Job));
+        if (!j) {
+                if (free_fn)
+                        free_fn(userdata);
+                return -ENOMEM;
+        }
+        *j = (Job){.run = run, .userdata = userdata, .free_fn = free_fn};
+        pthread_mutex_lock(&i->lock);
+        if (i->closed) {
+                pthread_mutex_unlock(&i->lock);
+                if (free_fn)
+                        free_fn(userdata);
+                free(j);
+                return -ESHUTDOWN;
+        }
+        *i->jobs_tail = j;
+        i->jobs_tail = &j->next;
+        pthread_cond_signal(&i->wake);
+        pthread_mutex_unlock(&i->lock);
+        return 0;
+}
+
 static void *writer_thread(void *userdata) {
         Ingest *i = userdata;
         usec_t next_sweep = now_mono() + i->options.sweep_interval, next_prune = now_mono();
@@ -117,6 +169,19 @@ static void *writer_thread(void *userdata) {
                         i->busy = false;
                         /* More arrived while this batch was applied: ingest is saturated. */
                         cluster_set_busy(i->cluster, i->head != NULL);
+                        if (!i->head)
+                                pthread_cond_broadcast(&i->idle);
+                        continue;
+                }
+                if (i->jobs) {
+                        Job *jobs = i->jobs;
+                        i->jobs = NULL;
+                        i->jobs_tail = &i->jobs;
+                        i->busy = true;
+                        pthread_mutex_unlock(&i->lock);
+                        run_jobs(i, jobs);
+                        pthread_mutex_lock(&i->lock);
+                        i->busy = false;
                         if (!i->head)
                                 pthread_cond_broadcast(&i->idle);
                         continue;
@@ -173,6 +238,7 @@ int ingest_new(Cluster *c, Store *store, const IngestOptions *o, Ingest **ret) {
         if (i->options.sweep_interval == 0)
                 i->options.sweep_interval = USEC_PER_SEC;
         i->tail = &i->head;
+        i->jobs_tail = &i->jobs;
         pthread_mutex_init(&i->lock, NULL);
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -212,7 +278,7 @@ void ingest_close(Ingest *i) {
 
 void ingest_wait_idle(Ingest *i) {
         pthread_mutex_lock(&i->lock);
-        while (i->head || i->busy)
+        while (i->head || i->jobs || i->busy)
                 pthread_cond_wait(&i->idle, &i->lock);
         pthread_mutex_unlock(&i->lock);
 }

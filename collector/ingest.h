@@ -43,6 +43,16 @@ int ingest_new(Cluster *c, Store *store, const IngestOptions *o, Ingest **ret);
  */
 int ingest_submit(Ingest *i, IngestRequest *req);
 
+/*
+ * Runs run(store, userdata) on the writer thread, in a transaction of its own, soon; then
+ * free_fn(userdata) (may be NULL). For the few writes that do not come from reports (the etcd
+ * monitor's events and outage clock): the store's write side stays single-threaded. Fire and
+ * forget: a failure is reported through IngestOptions.on_error. -ESHUTDOWN after ingest_close()
+ * (free_fn is then called at once), -ENOMEM.
+ */
+int ingest_submit_job(Ingest *i, int (*run)(Store *store, void *userdata), void *userdata,
+        void (*free_fn)(void *userdata));
+
 /* Refuses further submissions; what is queued is still applied. */
 void ingest_close(Ingest *i);
 

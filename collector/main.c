@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "etcd-monitor.h"
 #include "http-client.h"
 #include "ingest.h"
 #include "log.h"
@@ -32,6 +33,8 @@ typedef struct Settings {
         char *tls_cert;
         char *tls_key;
         int log_level;
+        EtcdConfig etcd;
+        usec_t etcd_interval;
 } Settings;
 
 static int parse_log_level(void *obj, const char *value, char **ret_reason) {
@@ -72,6 +75,8 @@ static const ConfigOption options[] = {
         {"tls_key", 0, CONFIG_STRING, O(tls_key), "FILE", "PEM private key for --tls-cert", 0},
         {"log_level", 0, CONFIG_CUSTOM, O(log_level), "LEVEL", "debug, info, notice, warning, error", 0,
                 parse_log_level},
+        ETCD_CONFIG_OPTIONS(Settings, etcd),
+        {"etcd_interval", 0, CONFIG_DURATION, O(etcd_interval), "DURATION", "time between etcd checks", 0},
 };
 
 static int settings_default(Settings *s) {
@@ -83,18 +88,25 @@ static int settings_default(Settings *s) {
                 .events_max_rows = 1000000,
                 .render_ahead = true,
                 .log_level = LOG_INFO,
+                .etcd_interval = 5 * USEC_PER_SEC,
         };
+        if (etcd_config_init(&s->etcd) < 0)
+                return -ENOMEM;
         return s->listen && s->db ? 0 : -ENOMEM;
 }
 
 static void settings_done(Settings *s) {
         config_free_fields(options, ELEMENTSOF(options), s);
+        etcd_config_done(&s->etcd);
 }
 
 static void help(const Settings *s) {
         printf("Usage: vigil-collector [OPTIONS]\n\n"
                "Receives vigil NodeReports over HTTP (POST /v1/reports), keeps the cluster state in SQLite\n"
-               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /healthz).\n\n");
+               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /v1/etcd, /healthz). With "
+               "--etcd\n"
+               "it also checks the etcd cluster (members, leader, worker registrations, outage "
+               "window).\n\n");
         config_print_help(options, ELEMENTSOF(options), s, stdout);
 }
 
@@ -163,6 +175,88 @@ static void on_background_error(const char *what, int r) {
         log_warning_errno(r, "Failed to %s: %m", what);
 }
 
+/* --- the etcd monitor's writes, made by the writer thread (the store's single writer) --------- */
+
+#define OUTAGE_KEY "etcd_outage_since_ms"
+/* Events of cluster-level checks carry this instead of a node name. */
+#define CLUSTER_EVENT_NODE "(cluster)"
+
+typedef struct Collector {
+        Cluster *cluster;
+        Ingest *ingest;
+} Collector;
+
+static int job_save_outage(Store *store, void *userdata) {
+        return store_set_meta(store, OUTAGE_KEY, userdata);
+}
+
+static int hook_save_outage(void *userdata, int64_t since_ms) {
+        Collector *c = userdata;
+        char *v = NULL;
+        if (asprintf(&v, "%" PRId64, since_ms) < 0)
+                return -ENOMEM;
+        return ingest_submit_job(c->ingest, job_save_outage, v, free);
+}
+
+typedef struct EventJob {
+        StoreEvent e;
+        char *check, *target, *message;
+} EventJob;
+
+static void event_job_free(void *p) {
+        EventJob *j = p;
+        free(j->check);
+        free(j->target);
+        free(j->message);
+        free(j);
+}
+
+static int job_add_event(Store *store, void *userdata) {
+        return store_add_event(store, &((EventJob *)userdata)->e);
+}
+
+static int hook_event(void *userdata, int64_t time_ms, const char *check, const char *target,
+        VigilStatus from, VigilStatus to, const char *message) {
+        Collector *c = userdata;
+        EventJob *j = calloc(1, sizeof(EventJob));
+        if (!j)
+                return -ENOMEM;
+        j->check = strdup(check);
+        j->target = strdup(strempty(target));
+        j->message = strdup(strempty(message));
+        if (!j->check || !j->target || !j->message) {
+                event_job_free(j);
+                return -ENOMEM;
+        }
+        j->e = (StoreEvent){
+                .time_ms = time_ms,
+                .node = CLUSTER_EVENT_NODE,
+                .check_name = j->check,
+                .target = j->target,
+                .from_status = vigil_status_to_string(from) ?: "NONE",
+                .to_status = vigil_status_to_string(to),
+                .message = j->message,
+        };
+        return ingest_submit_job(c->ingest, job_add_event, j, event_job_free);
+}
+
+static char **hook_agent_nodes(void *userdata) {
+        Collector *c = userdata;
+        NodeRef *refs = NULL;
+        size_t n = 0;
+        char **names = NULL;
+
+        if (cluster_snapshot(c->cluster, &refs, &n) < 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!refs[i].stale && strv_extend(&names, refs[i].view->report->node) < 0) {
+                        names = strv_free(names);
+                        break;
+                }
+        node_refs_free(refs, n);
+        return names;
+}
+
 static void raise_fd_limit(void) {
         struct rlimit rl;
         if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
@@ -177,9 +271,13 @@ static int run(int argc, char **argv) {
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(cluster_freep) Cluster *cluster = NULL;
         _cleanup_(ingest_freep) Ingest *ingest = NULL;
+        /* Cleaned up in reverse order: the server (which reads the monitor) first, then the monitor
+         * (which writes through ingest), then ingest. */
+        _cleanup_(etcd_monitor_stopp) EtcdMonitor *etcd = NULL;
         _cleanup_(server_freep) Server *server = NULL;
         _cleanup_(closep) int fd = -EBADF;
         struct addrinfo *ai = NULL;
+        Collector collector = {};
         const char *config_path;
         sigset_t mask;
         int r, sig;
@@ -221,6 +319,17 @@ static int run(int argc, char **argv) {
                 log_error("bad value for 'listen' (--listen): '%s' is not ADDR:PORT (e.g. 127.0.0.1:7070, "
                           "[::1]:7070, :7070)",
                         strempty(settings.listen));
+                return 2;
+        }
+        r = etcd_config_check(&settings.etcd, &error);
+        if (r < 0) {
+                log_error("%s", error ?: "bad etcd settings");
+                freeaddrinfo(ai);
+                return r == -ENOMEM ? 1 : 2;
+        }
+        if (settings.etcd_interval < 100 * USEC_PER_MSEC) {
+                log_error("bad value for 'etcd_interval' (--etcd-interval): must be at least 100ms");
+                freeaddrinfo(ai);
                 return 2;
         }
         if (isempty(settings.db)) {
@@ -307,6 +416,29 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start the writer thread: %m"), 1;
 
+        if (etcd_config_enabled(&settings.etcd)) {
+                _cleanup_(freep) char *since = NULL;
+                int64_t since_ms = 0;
+                r = store_get_meta(store, OUTAGE_KEY, &since);
+                if (r >= 0)
+                        since_ms = strtoll(since, NULL, 10);
+                else if (r != -ENOENT)
+                        return log_error_errno(r, "Failed to read the etcd outage state: %m"), 1;
+                collector = (Collector){.cluster = cluster, .ingest = ingest};
+                EtcdMonitorHooks hooks = {
+                        .save_outage = hook_save_outage,
+                        .event = hook_event,
+                        .agent_nodes = hook_agent_nodes,
+                        .userdata = &collector,
+                };
+                r = etcd_monitor_start(&settings.etcd, settings.etcd_interval, since_ms, &hooks, &etcd);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start the etcd checks: %m"), 1;
+                if (since_ms > 0)
+                        log_notice(
+                                "etcd outage in progress since %" PRId64 " (from the database)", since_ms);
+        }
+
         ServerOptions so = {
                 .listen_fd = fd,
                 .threads = settings.threads,
@@ -314,6 +446,7 @@ static int run(int argc, char **argv) {
                 .token = token,
                 .tls_cert_pem = cert,
                 .tls_key_pem = key,
+                .etcd = etcd,
         };
         r = server_new(&so, cluster, store, ingest, &server);
         if (r < 0)
@@ -337,6 +470,8 @@ static int run(int argc, char **argv) {
         ingest_close(ingest);
         ingest_wait_idle(ingest);
         server = server_free(server);
+        /* After the server (it reads the monitor); writes of a cycle still running are refused. */
+        etcd = etcd_monitor_stop(etcd);
         ingest = ingest_free(ingest);
         cluster = cluster_free(cluster);
         store = store_free(store);

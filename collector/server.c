@@ -20,6 +20,7 @@ struct Server {
         Cluster *cluster;
         Store *store;
         Ingest *ingest;
+        EtcdMonitor *etcd;
         char *token;
         size_t token_len;
         uint64_t max_report_size;
@@ -289,13 +290,41 @@ static enum MHD_Result respond_cluster_stream(
         struct MHD_Response *resp;
         int r;
 
-        r = api_cluster_stream(s->cluster, now_mono, now_ms, &st);
+        EtcdSummary etcd;
+        if (s->etcd)
+                etcd_monitor_summary(s->etcd, &etcd);
+        r = api_cluster_stream(s->cluster, s->etcd ? &etcd : NULL, now_mono, now_ms, &st);
         if (r < 0)
                 return respond_errno(conn, r, "failed to answer");
         resp = MHD_create_response_from_callback(
                 api_stream_size(st), STREAM_BLOCK_SIZE, stream_reader, st, stream_free_cb);
         if (!resp) {
                 api_stream_free(st);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+/* The etcd monitor's latest snapshot, as rendered by it. */
+static enum MHD_Result respond_etcd(Server *s, struct MHD_Connection *conn) {
+        char *text = NULL;
+        int r;
+
+        if (!s->etcd)
+                return respond_error(
+                        conn, MHD_HTTP_NOT_FOUND, "this collector does not check etcd (--etcd URL)");
+        r = etcd_monitor_json(s->etcd, &text);
+        if (r == -EAGAIN)
+                return respond_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "etcd not checked yet");
+        if (r < 0)
+                return respond_errno(conn, r, "failed to answer");
+        struct MHD_Response *resp =
+                MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free);
+        if (!resp) {
+                free(text);
                 return MHD_NO;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -315,11 +344,16 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
                 const char *failing = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "failing");
                 if (!arg_true(failing))
                         return respond_cluster_stream(s, conn, now_mono, now_ms);
-                r = api_cluster(s->cluster, true, now_mono, now_ms, &o);
+                EtcdSummary etcd;
+                if (s->etcd)
+                        etcd_monitor_summary(s->etcd, &etcd);
+                r = api_cluster(s->cluster, s->etcd ? &etcd : NULL, true, now_mono, now_ms, &o);
         } else if (streq(url, "/v1/nodes"))
                 r = api_nodes(s->cluster, now_mono, &o);
         else if ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'))
                 r = api_node(s->cluster, name, now_mono, &o);
+        else if (streq(url, "/v1/etcd"))
+                return respond_etcd(s, conn);
         else if (streq(url, "/v1/events"))
                 r = api_events(s->store, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since"),
                         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"),
@@ -333,6 +367,7 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
 static bool is_get_path(const char *url) {
         const char *name;
         return streq(url, "/v1/cluster") || streq(url, "/v1/nodes") || streq(url, "/v1/events") ||
+                streq(url, "/v1/etcd") ||
                 ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'));
 }
 
@@ -405,6 +440,7 @@ int server_new(const ServerOptions *o, Cluster *c, Store *store, Ingest *ingest,
         s->cluster = c;
         s->store = store;
         s->ingest = ingest;
+        s->etcd = o->etcd;
         s->max_report_size = o->max_report_size;
         if (o->token) {
                 s->token = strdup(o->token);

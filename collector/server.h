@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cluster.h"
+#include "etcd-monitor.h"
 #include "ingest.h"
 #include "store.h"
 
@@ -21,6 +22,7 @@ typedef struct ServerOptions {
         const char *token; /* bearer token, or NULL for none; copied */
         const char *tls_cert_pem; /* both or neither: PEM text (not paths); copied */
         const char *tls_key_pem;
+        EtcdMonitor *etcd; /* borrowed, NULL when the collector does not check etcd */
 } ServerOptions;
 
 typedef struct Server Server;

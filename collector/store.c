@@ -118,6 +118,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         ");"
         "CREATE INDEX events_time ON events (time_ms);"
         "CREATE INDEX events_node_time ON events (node, time_ms);",
+        /* 1 -> 2: named values kept across restarts (the etcd outage start) */
+        "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);",
 };
 
 /* The one translation of SQLite result codes into negative errno values. */
@@ -443,6 +445,43 @@ int store_add_event(Store *s, const StoreEvent *e) {
 
 static const char *column_text(sqlite3_stmt *st, int i) {
         return (const char *)sqlite3_column_text(st, i) ?: "";
+}
+
+/* Runs one statement with text parameters; for the rare statements not worth keeping prepared.
+ * With ret_first, returns the first column of the first row (-ENOENT when there is none). */
+static int run_once(sqlite3 *db, const char *sql, const char *const *params, size_t n, char **ret_first) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL), r = 0;
+
+        if (rc != SQLITE_OK)
+                return sqlite_to_errno(db, rc);
+        for (size_t i = 0; i < n; i++)
+                bind_text(st, (int)i + 1, params[i]);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && ret_first) {
+                char *v = strdup(column_text(st, 0));
+                if (!v)
+                        r = -ENOMEM;
+                else
+                        *ret_first = v;
+        } else if (rc == SQLITE_DONE && ret_first)
+                r = -ENOENT;
+        else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                r = sqlite_to_errno(db, rc);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_set_meta(Store *s, const char *key, const char *value) {
+        const char *p[] = {key, value};
+        return run_once(s->db,
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", p,
+                2, NULL);
+}
+
+int store_get_meta(Store *s, const char *key, char **ret) {
+        const char *p[] = {key};
+        return run_once(s->db, "SELECT value FROM meta WHERE key = ?1", p, 1, ret);
 }
 
 int store_load_nodes(Store *s, store_node_fn fn, void *userdata) {

@@ -21,7 +21,7 @@
 #include "macros.h"
 
 /* Version of the schema this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct Store Store;
 
@@ -57,6 +57,14 @@ typedef struct StoreEvent {
  * newer collector. On success the caller owns *ret and frees it with store_free().
  */
 int store_open(const char *path, Store **ret);
+/*
+ * Small named values that must survive a restart (e.g. "etcd_outage_since_ms"), in table `meta`.
+ * store_set_meta() is on the write side; store_get_meta() is for start-up. *ret is a new string,
+ * -ENOENT when the key is absent.
+ */
+int store_set_meta(Store *s, const char *key, const char *value);
+int store_get_meta(Store *s, const char *key, char **ret);
+
 /* Closes both connections (an open transaction is rolled back); accepts NULL, returns NULL. */
 Store *store_free(Store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);

@@ -104,7 +104,7 @@ static void test_empty_cluster_is_unknown(void **state) {
         assert_int_equal(s.status, VIGIL_UNKNOWN);
         assert_int_equal(s.expected, 0);
         cluster_summary_done(&s);
-        assert_int_equal(api_cluster(f->cluster, false, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, false, T0_MONO, T0_MS, &o), 0);
         assert_string_equal(json_get_string(o, "status", ""), "UNKNOWN");
         assert_string_equal(json_get_string(o, "message", ""), "no agent has reported");
         json_object_put(o);
@@ -155,7 +155,8 @@ static void test_stale_node_counts_as_not_ready(void **state) {
         apply(f, "node-b", 1, 10, 1, (const char *const[]){"fuse.mount=OK"});
         assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000), 1);
 
-        assert_int_equal(api_cluster(f->cluster, false, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000, &o), 0);
+        assert_int_equal(
+                api_cluster(f->cluster, NULL, false, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000, &o), 0);
         o = reparse(o);
         assert_string_equal(json_get_string(o, "status", ""), "CRIT");
         assert_string_equal(json_get_string(o, "message", ""), "1 of 2 nodes CRIT");
@@ -187,7 +188,7 @@ static void test_failing_filter_keeps_only_failures(void **state) {
         apply(f, "node-a", 1, 0, 2, (const char *const[]){"fuse.mount=OK", "csi.probe=OK"});
         apply(f, "node-b", 1, 0, 2, (const char *const[]){"fuse.mount=CRIT", "csi.probe=OK"});
 
-        assert_int_equal(api_cluster(f->cluster, true, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, true, T0_MONO, T0_MS, &o), 0);
         o = reparse(o);
         assert_true(json_object_object_get_ex(o, "nodes", &nodes));
         assert_int_equal(json_object_array_length(nodes), 1);
@@ -205,7 +206,7 @@ static void test_cached_checks_render_like_check_result_to_json(void **state) {
         apply(f, "node-a", 1, 0, 2, (const char *const[]){"fuse.mount=OK", "csi.probe=WARN"});
 
         /* /v1/cluster splices the cached rendering; /v1/nodes/NAME shows the same checks. */
-        assert_int_equal(api_cluster(f->cluster, false, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, false, T0_MONO, T0_MS, &o), 0);
         _cleanup_json_ json_object *reparsed =
                 json_tokener_parse(json_object_to_json_string_ext(o, CLUSTER_JSON_FLAGS));
         assert_non_null(reparsed);
@@ -240,8 +241,8 @@ static void assert_stream_matches_json(Fixture *f, usec_t now_mono, int64_t now_
         json_object *o = NULL;
         ApiStream *st = NULL;
 
-        assert_int_equal(api_cluster(f->cluster, false, now_mono, now_ms, &o), 0);
-        assert_int_equal(api_cluster_stream(f->cluster, now_mono, now_ms, &st), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, false, now_mono, now_ms, &o), 0);
+        assert_int_equal(api_cluster_stream(f->cluster, NULL, now_mono, now_ms, &st), 0);
         const char *want = json_object_to_json_string_ext(o, CLUSTER_JSON_FLAGS);
         assert_int_equal(api_stream_size(st), strlen(want));
         for (size_t step = 1; step <= 4096; step *= 8) {
