@@ -40,10 +40,7 @@ package: build
 format:
 	scripts/format
 
-check-package: build
-	cd $(BUILD) && cpack -G DEB
-
-format:
+check-format:
 	scripts/format --check
 
 clean:
