@@ -284,6 +284,14 @@ static void stream_free_cb(void *cls) {
 }
 
 /* The whole cluster: streamed from the nodes' cached JSON (api_cluster_stream()). */
+/* Sends resp (JSON, 200) and drops our reference to it. */
+static enum MHD_Result queue_json_ok(struct MHD_Connection *conn, struct MHD_Response *resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
 static enum MHD_Result respond_cluster_stream(
         Server *s, struct MHD_Connection *conn, usec_t now_mono, int64_t now_ms) {
         ApiStream *st = NULL;
@@ -302,10 +310,7 @@ static enum MHD_Result respond_cluster_stream(
                 api_stream_free(st);
                 return MHD_NO;
         }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-        MHD_destroy_response(resp);
-        return ret;
+        return queue_json_ok(conn, resp);
 }
 
 /* The etcd monitor's latest snapshot, as rendered by it. */
@@ -327,10 +332,7 @@ static enum MHD_Result respond_etcd(Server *s, struct MHD_Connection *conn) {
                 free(text);
                 return MHD_NO;
         }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-        MHD_destroy_response(resp);
-        return ret;
+        return queue_json_ok(conn, resp);
 }
 
 static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const char *url) {

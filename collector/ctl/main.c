@@ -150,6 +150,27 @@ static int verb_nodes(Ctl *c, char **args) {
         return r;
 }
 
+/*
+ * Prints a document that has a "status" (a node, etcd): as JSON with --json, else through render;
+ * returns the exit code of that status.
+ */
+static int show_with_status(
+        Ctl *c, json_object *o, const char *path, int (*render)(json_object *, bool, FILE *)) {
+        int r;
+
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                const char *st = json_get_string(o, "status", NULL);
+                r = st ? ctl_exit_code_from_string(st) : -EBADMSG;
+        } else
+                r = render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, path, "a \"status\"");
+        return r;
+}
+
 static int verb_node(Ctl *c, char **args) {
         _cleanup_json_ json_object *o = NULL;
         _cleanup_(freep) char *path = NULL;
@@ -165,17 +186,7 @@ static int verb_node(Ctl *c, char **args) {
                 return log_error_errno(r, "no such node: %s", args[1]);
         if (r < 0)
                 return log_request_error(c, path, r);
-        if (c->settings->json) {
-                r = print_json(o);
-                if (r < 0)
-                        return r;
-                const char *s = json_get_string(o, "status", NULL);
-                r = s ? ctl_exit_code_from_string(s) : -EBADMSG;
-        } else
-                r = ctl_node_render(o, c->color, stdout);
-        if (r < 0)
-                return log_unexpected_answer(c, path, "a \"status\"");
-        return r;
+        return show_with_status(c, o, path, ctl_node_render);
 }
 
 /* --since: a duration back from now ("1h", "90m", "1h30m"), sent as UNIX seconds so that the
@@ -257,17 +268,7 @@ static int verb_etcd(Ctl *c, char **args) {
                 return log_error_errno(r, "the collector does not check etcd (start it with --etcd URL)");
         if (r < 0)
                 return r;
-        if (c->settings->json) {
-                r = print_json(o);
-                if (r < 0)
-                        return r;
-                const char *st = json_get_string(o, "status", NULL);
-                r = st ? ctl_exit_code_from_string(st) : -EBADMSG;
-        } else
-                r = ctl_etcd_render(o, c->color, stdout);
-        if (r < 0)
-                return log_unexpected_answer(c, "/v1/etcd", "a \"status\"");
-        return r;
+        return show_with_status(c, o, "/v1/etcd", ctl_etcd_render);
 }
 
 typedef struct Verb {
