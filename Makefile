@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 # Thin wrapper around CMake: `make`, `make test`, `make demo`, `make bench`, `make format`.
 BUILD ?= build
+SAN_BUILD ?= build-sanitize
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test unit integration demo bench package format check-format clean
+.PHONY: all setup configure build test test-sanitize unit integration demo bench package format check-format clean
 
 all: build
 
@@ -19,8 +20,16 @@ configure: $(BUILD)/CMakeCache.txt
 build: setup configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Every test, then every test again on an ASan/UBSan/LSan build: memory errors, undefined
+# behaviour and leaks fail the run.
 test: build check-format
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
+	$(MAKE) test-sanitize
+
+test-sanitize: setup
+	cmake -S . -B $(SAN_BUILD) -DVIGIL_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --output-on-failure --timeout 900
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
@@ -44,4 +53,4 @@ check-format:
 	scripts/format --check
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)
