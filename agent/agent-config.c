@@ -19,6 +19,8 @@ static const ConfigOption agent_options[] = {
                 CONFIG_ARGV_ONLY},
         {"collector", 0, CONFIG_STRING, offsetof(AgentConfig, collector), "URL",
                 "collector base URL, e.g. http://127.0.0.1:7070"},
+        {"collector_ca", 0, CONFIG_STRING, offsetof(AgentConfig, collector_ca), "FILE",
+                "CA certificates (PEM) to trust for an https:// collector (default: the system's)"},
         {"node", 0, CONFIG_STRING, offsetof(AgentConfig, node), "NAME", "node name"},
         {"cluster", 0, CONFIG_STRING, offsetof(AgentConfig, cluster), "NAME", "cluster name"},
         {"fuse", 0, CONFIG_STRV, offsetof(AgentConfig, fuse), "PATH",
@@ -234,6 +236,9 @@ static int finish(AgentConfig *c, char **ret_error) {
                 return fail(ret_error,
                         "bad value for 'collector' (--collector): '%s' is not an http:// or https:// URL",
                         c->collector);
+        if (c->collector_ca && access(c->collector_ca, R_OK) < 0)
+                return fail(ret_error, "bad value for 'collector_ca' (--collector-ca): cannot read %s: %s",
+                        c->collector_ca, strerror(errno));
         if (!valid_name(c->node))
                 return fail(ret_error, "bad value for 'node' (--node): '%s' is empty or has spaces",
                         strempty(c->node));

@@ -45,6 +45,7 @@ typedef struct AgentConfig {
         usec_t interval;
         usec_t timeout;
         char *token_file;
+        char *collector_ca;
         bool once;
         bool json;
         char *log_level;

@@ -69,8 +69,8 @@ static int make_shipper(Agent *a, Shipper **ret) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to read token file %s: %m", a->config.token_file);
         }
-        r = shipper_new(
-                a->event, a->config.collector, token, a->config.queue_max, a->config.ship_timeout, ret);
+        r = shipper_new(a->event, a->config.collector, token, a->config.collector_ca, a->config.queue_max,
+                a->config.ship_timeout, ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the shipper: %m");
         return 0;

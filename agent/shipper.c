@@ -19,6 +19,7 @@ struct Shipper {
         CurlEvent *curl;
         char *url;
         char *token;
+        char *ca_file;
         usec_t timeout;
         Item *queue; /* ring buffer */
         size_t queue_max, head, count;
@@ -37,6 +38,11 @@ static void note_outcome(Shipper *s, long trouble, const char *body) {
         if (trouble == 0)
                 log_info("shipping reports to %s again (%" PRIu64 " dropped meanwhile)", s->url,
                         s->stats.dropped + s->stats.rejected);
+        else if (trouble == -EACCES)
+                log_warning("Cannot ship reports to %s: its TLS certificate is not trusted (--collector-ca "
+                            "FILE names "
+                            "the CA that signed it); retrying with backoff",
+                        s->url);
         else if (trouble < 0)
                 log_warning_errno((int)trouble,
                         "Cannot ship reports to %s: %m; retrying with backoff, keeping up to %zu", s->url,
@@ -121,6 +127,7 @@ static void kick(Shipper *s) {
                 .body = it->buf,
                 .body_size = it->size,
                 .bearer_token = s->token,
+                .ca_file = s->ca_file,
                 .timeout = s->timeout,
                 .max_response = ANSWER_MAX,
         };
@@ -139,8 +146,8 @@ static void kick(Shipper *s) {
         s->in_flight = true;
 }
 
-int shipper_new(sd_event *event, const char *collector, const char *token, size_t queue_max, usec_t timeout,
-        Shipper **ret) {
+int shipper_new(sd_event *event, const char *collector, const char *token, const char *ca_file,
+        size_t queue_max, usec_t timeout, Shipper **ret) {
         _cleanup_(shipper_freep) Shipper *s = calloc(1, sizeof(Shipper));
         int r;
 
@@ -156,6 +163,8 @@ int shipper_new(sd_event *event, const char *collector, const char *token, size_
         if (!s->queue || asprintf(&s->url, "%.*s/v1/reports", (int)l, collector) < 0)
                 return -ENOMEM;
         if (token && !(s->token = strdup(token)))
+                return -ENOMEM;
+        if (ca_file && !(s->ca_file = strdup(ca_file)))
                 return -ENOMEM;
         r = curl_event_new(event, &s->curl);
         if (r < 0)
@@ -174,6 +183,7 @@ Shipper *shipper_free(Shipper *s) {
         free(s->queue);
         free(s->url);
         free(s->token);
+        free(s->ca_file);
         sd_event_unref(s->event);
         return mfree(s);
 }

@@ -26,9 +26,9 @@ typedef struct ShipperStats {
         long last_http_status;
 } ShipperStats;
 
-/* collector: base URL; token may be NULL. */
-int shipper_new(sd_event *event, const char *collector, const char *token, size_t queue_max, usec_t timeout,
-        Shipper **ret);
+/* collector: base URL; token and ca_file (PEM CAs to trust for https) may be NULL. */
+int shipper_new(sd_event *event, const char *collector, const char *token, const char *ca_file,
+        size_t queue_max, usec_t timeout, Shipper **ret);
 Shipper *shipper_free(Shipper *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Shipper *, shipper_free);
 

@@ -9,7 +9,8 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(json_tokener *, json_tokener_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(char *, curl_free);
 
-int ctl_client_new(const char *url, const char *token, usec_t timeout, CtlClient **ret) {
+int ctl_client_new(
+        const char *url, const char *token, const char *ca_file, usec_t timeout, CtlClient **ret) {
         _cleanup_(ctl_client_freep) CtlClient *c = calloc(1, sizeof(CtlClient));
         size_t l;
 
@@ -26,6 +27,8 @@ int ctl_client_new(const char *url, const char *token, usec_t timeout, CtlClient
                 if (!c->token)
                         return -ENOMEM;
         }
+        if (ca_file && !(c->ca_file = strdup(ca_file)))
+                return -ENOMEM;
         c->timeout = timeout;
         *ret = TAKE_PTR(c);
         return 0;
@@ -36,6 +39,7 @@ CtlClient *ctl_client_free(CtlClient *c) {
                 return NULL;
         free(c->url);
         free(c->token);
+        free(c->ca_file);
         free(c->last_error);
         return mfree(c);
 }
@@ -115,6 +119,7 @@ int ctl_client_get_json(CtlClient *c, const char *path, json_object **ret) {
                 .url = url,
                 .accept = "application/json",
                 .bearer_token = c->token,
+                .ca_file = c->ca_file,
                 .timeout = c->timeout,
         };
         r = http_request(&req, &resp);

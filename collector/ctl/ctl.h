@@ -30,6 +30,7 @@
 typedef struct CtlSettings {
         char *collector; /* base URL, owned */
         char *token_file; /* owned, NULL: no token */
+        char *ca_file; /* owned, NULL: the system's CAs */
         bool json;
         usec_t timeout;
         char *since; /* events only, owned */
@@ -60,6 +61,7 @@ int ctl_parse_argv(CtlSettings *s, int argc, char **argv, char ***ret_args, char
 typedef struct CtlClient {
         char *url; /* collector base URL without trailing '/', owned */
         char *token; /* bearer token, owned, NULL: none */
+        char *ca_file; /* PEM CAs to trust for https, owned, NULL: the system's */
         usec_t timeout;
         /* About the last request, for messages: HTTP status (0 when no answer arrived) and the
          * collector's {"error": ...} text of a failed answer (owned, NULL when none). */
@@ -68,7 +70,7 @@ typedef struct CtlClient {
 } CtlClient;
 
 /* Takes copies of url (a trailing '/' is dropped) and token. */
-int ctl_client_new(const char *url, const char *token, usec_t timeout, CtlClient **ret);
+int ctl_client_new(const char *url, const char *token, const char *ca_file, usec_t timeout, CtlClient **ret);
 CtlClient *ctl_client_free(CtlClient *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CtlClient *, ctl_client_free);
 

@@ -333,7 +333,7 @@ static int run(int argc, char **argv) {
                 if (r < 0)
                         return log_error_errno(r, "cannot read token file %s: %m", settings.token_file);
         }
-        r = ctl_client_new(settings.collector, token, settings.timeout, &client);
+        r = ctl_client_new(settings.collector, token, settings.ca_file, settings.timeout, &client);
         if (r < 0)
                 return log_oom();
 

@@ -4,12 +4,15 @@ import os
 import signal
 import unittest
 
-from vigiltest import FuseTestCase, binary, wait_for
+import subprocess
+
+from vigiltest import FuseTestCase, binary, free_port, wait_for
 
 
 class EndToEndTest(FuseTestCase):
-    def start_agent(self, collector, node, mnt, *extra, interval="200ms", timeout="100ms"):
-        return self.start(f"agent-{node}", [binary("vigil-agent"), "--collector", collector.url, "--node", node,
+    def start_agent(self, collector, node, mnt, *extra, interval="200ms", timeout="100ms", collector_url=None):
+        return self.start(f"agent-{node}", [binary("vigil-agent"), "--collector", collector_url or collector.url,
+                                            "--node", node,
                                             "--cluster", "e2e", "--fuse", mnt, "--interval", interval,
                                             "--timeout", timeout, *extra])
 
@@ -135,6 +138,30 @@ class EndToEndTest(FuseTestCase):
         self.assertEqual(data["status"], "OK")
         wait_for(lambda: self.vigilctl(c2.url, "node", "node-r", "--json")[2]["seq"] > seq_before, 20,
                  "the agent to deliver again after the restart")
+
+
+    def test_https_collector_with_a_private_ca(self):
+        from etcdtest import Certificates
+        certs = Certificates(self.path("certs"))
+        port = free_port()
+        c = self.start("collector", [binary("vigil-collector"), "--listen", f"127.0.0.1:{port}", "--db",
+                                     self.path("c.db"), "--tls-cert", certs.server, "--tls-key", certs.server_key])
+        url = f"https://127.0.0.1:{port}"
+        ctl = lambda *a: subprocess.run([binary("vigilctl"), "--collector", url, *a], capture_output=True,  # noqa: E731
+                                        text=True, timeout=30)
+        wait_for(lambda: ctl("--ca-file", certs.ca, "nodes").returncode in (0, 3) and
+                 "cannot reach" not in ctl("--ca-file", certs.ca, "nodes").stderr, 10, "the HTTPS collector")
+        self.mount_bindfs(self.src, self.mnt)
+        self.start_agent(c, "node-tls", self.mnt, "--collector-ca", certs.ca, collector_url=url)
+        untrusting = self.start_agent(c, "node-untrusting", self.mnt, collector_url=url)
+        wait_for(lambda: ctl("--ca-file", certs.ca, "node", "node-tls").returncode == 0, 15,
+                 "reports over HTTPS")
+        wait_for(lambda: "TLS certificate is not trusted (--collector-ca FILE" in untrusting.output(), 15,
+                 "the agent without the CA to say why")
+        self.assertNotEqual(ctl("--ca-file", certs.ca, "node", "node-untrusting").returncode, 0)
+        r = ctl("status")  # vigilctl without the CA refuses the certificate
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("TLS certificate not trusted", r.stderr)
 
 
 if __name__ == "__main__":
