@@ -7,46 +7,13 @@
 
 #include <cmocka.h>
 
+#include "collector-fixture.h"
+
 #include <ftw.h>
 
 #include "api.h"
 #include "cluster.h"
 #include "json-util.h"
-
-#define T0_MS 1700000000000LL
-#define T0_MONO (1000 * USEC_PER_SEC)
-
-typedef struct Fixture {
-        char dir[64];
-        Store *store;
-        Cluster *cluster;
-} Fixture;
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
-static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(Fixture));
-        char path[128];
-        assert_non_null(f);
-        strcpy(f->dir, "/tmp/test-cluster-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(path, sizeof(path), "%s/collector.db", f->dir);
-        assert_int_equal(store_open(path, &f->store), 0);
-        assert_int_equal(cluster_new(f->store, 0, &f->cluster), 0);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        Fixture *f = *state;
-        cluster_free(f->cluster);
-        store_free(f->store);
-        nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(f);
-        return 0;
-}
 
 /* Applies a report of node at t_s with checks given as "name=STATUS" strings. */
 static void apply(Fixture *f, const char *node, uint64_t seq, int t_s, size_t n, const char *const *checks) {

@@ -7,46 +7,13 @@
 
 #include <cmocka.h>
 
+#include "collector-fixture.h"
+
 #include <ftw.h>
 #include <sqlite3.h>
 
 #include "cluster.h"
 #include "store.h"
-
-#define T0_MS 1700000000000LL
-#define T0_MONO (1000 * USEC_PER_SEC)
-
-typedef struct Fixture {
-        char dir[64];
-        char path[96];
-        Store *store;
-        Cluster *cluster;
-} Fixture;
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        return remove(path);
-}
-
-static int setup(void **state) {
-        Fixture *f = calloc(1, sizeof(Fixture));
-        assert_non_null(f);
-        strcpy(f->dir, "/tmp/test-store-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
-        snprintf(f->path, sizeof(f->path), "%s/collector.db", f->dir);
-        assert_int_equal(store_open(f->path, &f->store), 0);
-        assert_int_equal(cluster_new(f->store, 0, &f->cluster), 0);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        Fixture *f = *state;
-        cluster_free(f->cluster);
-        store_free(f->store);
-        nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(f);
-        return 0;
-}
 
 static void reopen(Fixture *f) {
         f->cluster = cluster_free(f->cluster);
