@@ -80,18 +80,14 @@ static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, Pro
         if (!v)
                 return -ENOMEM;
         c->targets = v;
-        void *settings = calloc(1, ops->settings_size ?: 1);
-        if (!settings)
-                return -ENOMEM;
-        probe_settings_init(ops, settings);
-        ProbeTarget *t = &c->targets[c->n_targets++];
-        *t = (ProbeTarget){.ops = ops, .target = TAKE_PTR(norm), .settings = settings};
-        *ret = t;
+        r = probe_target_new(ops, norm, &c->targets[c->n_targets]);
+        if (r < 0)
+                return r;
+        *ret = &c->targets[c->n_targets++];
         return 0;
 }
 
-int probe_target_new_default(
-        const ProbeOps *ops, const char *path, usec_t interval, usec_t fallback_timeout, ProbeTarget *ret) {
+int probe_target_new(const ProbeOps *ops, const char *path, ProbeTarget *ret) {
         _cleanup_(freep) char *norm = NULL;
         int r = path_normalize(path, &norm);
         if (r < 0)
@@ -100,12 +96,16 @@ int probe_target_new_default(
         if (!settings)
                 return -ENOMEM;
         probe_settings_init(ops, settings);
-        *ret = (ProbeTarget){
-                .ops = ops,
-                .target = TAKE_PTR(norm),
-                .settings = settings,
-                .timeout = MIN(probe_default_timeout(ops, settings, fallback_timeout), interval * 9 / 10),
-        };
+        *ret = (ProbeTarget){.ops = ops, .target = TAKE_PTR(norm), .settings = settings};
+        return 0;
+}
+
+int probe_target_new_default(
+        const ProbeOps *ops, const char *path, usec_t interval, usec_t fallback_timeout, ProbeTarget *ret) {
+        int r = probe_target_new(ops, path, ret);
+        if (r < 0)
+                return r;
+        ret->timeout = MIN(probe_default_timeout(ops, ret->settings, fallback_timeout), interval * 9 / 10);
         return 0;
 }
 

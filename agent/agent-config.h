@@ -28,9 +28,12 @@ typedef struct ProbeTarget {
 void probe_target_done(ProbeTarget *t);
 
 /*
- * Makes a target of ops at path with default settings and the deadline the probe asks for (capped
- * below the interval). Returns -EINVAL for a path that is not absolute.
+ * Makes a target of ops at path (normalised) with default settings and no deadline of its own
+ * (timeout 0). Returns -EINVAL for a path that is not absolute, -ENOMEM.
  */
+int probe_target_new(const ProbeOps *ops, const char *path, ProbeTarget *ret);
+
+/* The same, with the deadline the probe asks for, capped below the interval (discovered targets). */
 int probe_target_new_default(
         const ProbeOps *ops, const char *path, usec_t interval, usec_t fallback_timeout, ProbeTarget *ret);
 

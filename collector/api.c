@@ -57,8 +57,8 @@ static json_object *stale_check_json(const NodeRef *ref, usec_t now_mono) {
 
 /*
  * A fresh node's checks array is its view's cached rendering (made by json-c, see
- * node_view_checks_json()), spliced in as is; the placeholder holds a reference to the view so the
- * text lives as long as the answer object.
+ * node_view_checks_json()), spliced in as is: the answer holds a stand-in object whose serializer
+ * writes that text, and which keeps a reference to the view so the text lives as long as the answer.
  */
 static int cached_checks_serializer(json_object *o, struct printbuf *pb, int level, int flags) {
         const RenderedJson *s = node_view_checks_json(json_object_get_userdata(o));

@@ -131,6 +131,32 @@ static int verb_status(Ctl *c, char **args) {
         return r;
 }
 
+/* The exit code of a document's own "status" (a node, etcd). */
+static int document_status(json_object *o) {
+        const char *st = json_get_string(o, "status", NULL);
+        return st ? ctl_exit_code_from_string(st) : -EBADMSG;
+}
+
+/*
+ * Prints o as JSON with --json and returns status(o), else returns render(o)'s exit code; an
+ * answer either cannot use is reported as not being `expected`.
+ */
+static int show(Ctl *c, json_object *o, const char *path, int (*status)(json_object *),
+        int (*render)(json_object *, bool, FILE *), const char *expected) {
+        int r;
+
+        if (c->settings->json) {
+                r = print_json(o);
+                if (r < 0)
+                        return r;
+                r = status(o);
+        } else
+                r = render(o, c->color, stdout);
+        if (r < 0)
+                return log_unexpected_answer(c, path, expected);
+        return r;
+}
+
 static int verb_nodes(Ctl *c, char **args) {
         _cleanup_json_ json_object *o = NULL;
         int r;
@@ -138,37 +164,7 @@ static int verb_nodes(Ctl *c, char **args) {
         r = get(c, "/v1/nodes", &o);
         if (r < 0)
                 return r;
-        if (c->settings->json) {
-                r = print_json(o);
-                if (r < 0)
-                        return r;
-                r = ctl_nodes_status(o);
-        } else
-                r = ctl_nodes_render(o, c->color, stdout);
-        if (r < 0)
-                return log_unexpected_answer(c, "/v1/nodes", "a \"nodes\" list");
-        return r;
-}
-
-/*
- * Prints a document that has a "status" (a node, etcd): as JSON with --json, else through render;
- * returns the exit code of that status.
- */
-static int show_with_status(
-        Ctl *c, json_object *o, const char *path, int (*render)(json_object *, bool, FILE *)) {
-        int r;
-
-        if (c->settings->json) {
-                r = print_json(o);
-                if (r < 0)
-                        return r;
-                const char *st = json_get_string(o, "status", NULL);
-                r = st ? ctl_exit_code_from_string(st) : -EBADMSG;
-        } else
-                r = render(o, c->color, stdout);
-        if (r < 0)
-                return log_unexpected_answer(c, path, "a \"status\"");
-        return r;
+        return show(c, o, "/v1/nodes", ctl_nodes_status, ctl_nodes_render, "a \"nodes\" list");
 }
 
 static int verb_node(Ctl *c, char **args) {
@@ -186,7 +182,7 @@ static int verb_node(Ctl *c, char **args) {
                 return log_error_errno(r, "no such node: %s", args[1]);
         if (r < 0)
                 return log_request_error(c, path, r);
-        return show_with_status(c, o, path, ctl_node_render);
+        return show(c, o, path, document_status, ctl_node_render, "a \"status\"");
 }
 
 /* --since: a duration back from now ("1h", "90m", "1h30m"), sent as UNIX seconds so that the
@@ -268,7 +264,7 @@ static int verb_etcd(Ctl *c, char **args) {
                 return log_error_errno(r, "the collector does not check etcd (start it with --etcd URL)");
         if (r < 0)
                 return r;
-        return show_with_status(c, o, "/v1/etcd", ctl_etcd_render);
+        return show(c, o, "/v1/etcd", document_status, ctl_etcd_render, "a \"status\"");
 }
 
 typedef struct Verb {
