@@ -371,12 +371,3 @@ int scheduler_results(Scheduler *s, CheckResult ***ret_checks, size_t *ret_n) {
         *ret_n = n;
         return 0;
 }
-
-unsigned scheduler_children(const Scheduler *s) {
-        unsigned n = 0;
-        for (size_t k = 0; k < s->n_instances; k++)
-                n += s->instances[k]->pid > 0;
-        for (size_t k = 0; k < s->n_dropped; k++)
-                n += s->dropped[k]->pid > 0;
-        return n;
-}

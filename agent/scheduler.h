@@ -47,6 +47,3 @@ bool scheduler_busy(const Scheduler *s);
 
 /* The results of the last finished cycle, borrowed: valid until the next cycle starts. */
 int scheduler_results(Scheduler *s, CheckResult ***ret_checks, size_t *ret_n);
-
-/* Children alive right now (running or stuck), for status lines and tests. */
-unsigned scheduler_children(const Scheduler *s);

@@ -17,7 +17,6 @@ struct EtcdMonitor {
         pthread_mutex_t lock; /* guards everything below */
         pthread_cond_t wake;
         bool stopping;
-        unsigned run_requests, runs_done;
         EtcdOutage outage;
         char *json; /* latest snapshot document, rendered (json-c objects are not safe to share) */
         EtcdSummary summary;
@@ -161,22 +160,17 @@ static void *thread_main(void *userdata) {
 
         pthread_mutex_lock(&m->lock);
         while (!m->stopping) {
-                unsigned requested = m->run_requests;
                 pthread_mutex_unlock(&m->lock);
                 cycle(m);
                 pthread_mutex_lock(&m->lock);
-                m->runs_done = requested;
-                pthread_cond_broadcast(&m->wake);
-                if (m->stopping || m->run_requests != requested)
-                        continue;
                 struct timespec until;
                 clock_gettime(CLOCK_MONOTONIC, &until);
                 usec_t end =
                         (usec_t)until.tv_sec * USEC_PER_SEC + (usec_t)until.tv_nsec / 1000 + m->interval;
                 until.tv_sec = (time_t)(end / USEC_PER_SEC);
                 until.tv_nsec = (long)(end % USEC_PER_SEC) * 1000;
-                while (!m->stopping && m->run_requests == requested &&
-                        pthread_cond_timedwait(&m->wake, &m->lock, &until) == 0)
+                /* Sleep the interval; etcd_monitor_stop() wakes it early. */
+                while (!m->stopping && pthread_cond_timedwait(&m->wake, &m->lock, &until) == 0)
                         ;
         }
         pthread_mutex_unlock(&m->lock);
@@ -224,16 +218,6 @@ EtcdMonitor *etcd_monitor_stop(EtcdMonitor *m) {
         pthread_cond_destroy(&m->wake);
         pthread_mutex_destroy(&m->lock);
         return mfree(m);
-}
-
-int etcd_monitor_run_once(EtcdMonitor *m) {
-        pthread_mutex_lock(&m->lock);
-        unsigned want = ++m->run_requests;
-        pthread_cond_broadcast(&m->wake);
-        while (!m->stopping && (int)(m->runs_done - want) < 0)
-                pthread_cond_wait(&m->wake, &m->lock);
-        pthread_mutex_unlock(&m->lock);
-        return 0;
 }
 
 int etcd_monitor_json(EtcdMonitor *m, char **ret) {

@@ -34,9 +34,6 @@ int etcd_monitor_start(const EtcdConfig *c, usec_t interval, int64_t outage_sinc
 EtcdMonitor *etcd_monitor_stop(EtcdMonitor *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdMonitor *, etcd_monitor_stop);
 
-/* Runs a cycle now and waits for it (tests and start-up ordering). */
-int etcd_monitor_run_once(EtcdMonitor *m);
-
 /*
  * The latest snapshot as GET /v1/etcd shows it, rendered: a new string (the caller frees it), or
  * -EAGAIN before the first cycle has finished.

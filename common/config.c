@@ -351,25 +351,6 @@ int config_parse_argv(const ConfigOption *table, size_t n, void *obj, int argc, 
         return 0;
 }
 
-int config_check_required(const ConfigOption *table, size_t n, const void *obj, char **ret_error) {
-        for (size_t i = 0; i < n; i++) {
-                const void *field = (const char *)obj + table[i].offset;
-                bool set = true;
-                if (!(table[i].flags & CONFIG_REQUIRED))
-                        continue;
-                if (table[i].type == CONFIG_STRING)
-                        set = !isempty(*(char *const *)field);
-                else if (table[i].type == CONFIG_STRV)
-                        set = strv_length(*(char **const *)field) > 0;
-                if (!set) {
-                        char flag[64];
-                        flag_name(table[i].key, flag, sizeof(flag));
-                        return make_error(ret_error, "missing setting '%s' (--%s)", table[i].key, flag);
-                }
-        }
-        return 0;
-}
-
 static void print_value(const ConfigOption *o, const void *obj, FILE *f) {
         const void *field = (const char *)obj + o->offset;
         switch (o->type) {
@@ -399,8 +380,6 @@ static void print_rows(const ConfigOption *table, size_t n, const void *obj, boo
         for (size_t i = 0; i < n; i++) {
                 char flag[64], left[128];
                 const char *mv = table[i].metavar;
-                if (table[i].flags & CONFIG_HIDDEN)
-                        continue;
                 flag_name(table[i].key, flag, sizeof(flag));
                 if (as_keys)
                         snprintf(left, sizeof(left), "%s = %s", table[i].key, mv ?: "yes|no");

@@ -28,8 +28,6 @@ typedef enum ConfigType {
 
 enum {
         CONFIG_ARGV_ONLY = 1 << 0, /* a flag that has no config-file key (--config, --once) */
-        CONFIG_REQUIRED = 1 << 1, /* must be set one way or the other */
-        CONFIG_HIDDEN = 1 << 2, /* not listed in --help */
 };
 
 typedef struct ConfigOption {
@@ -73,9 +71,6 @@ int config_find_file_arg(int argc, char **argv, const char **ret_path);
  */
 int config_parse_argv(const ConfigOption *table, size_t n, void *obj, int argc, char **argv,
         char ***ret_args, char **ret_error);
-
-/* Checks CONFIG_REQUIRED options. */
-int config_check_required(const ConfigOption *table, size_t n, const void *obj, char **ret_error);
 
 /* Prints the options part of --help, with the current values of obj as defaults. */
 void config_print_help(const ConfigOption *table, size_t n, const void *obj, FILE *f);

@@ -152,10 +152,6 @@ int curl_event_start(CurlEvent *c, HttpTransfer *t, curl_event_done_fn done, voi
         return 0;
 }
 
-unsigned curl_event_running(const CurlEvent *c) {
-        return c->running;
-}
-
 CurlEvent *curl_event_free(CurlEvent *c) {
         if (!c)
                 return NULL;

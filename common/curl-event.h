@@ -26,6 +26,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CurlEvent *, curl_event_free);
 
 /* Starts t. On success c holds t until done() hands it over; on failure the caller keeps t. */
 int curl_event_start(CurlEvent *c, HttpTransfer *t, curl_event_done_fn done, void *userdata);
-
-/* Number of transfers running. */
-unsigned curl_event_running(const CurlEvent *c);

@@ -104,4 +104,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 /* Appends a copy of value; returns 0 or -ENOMEM. */
 int strv_extend(char ***l, const char *value);
 size_t strv_length(char *const *l);
-bool strv_contains(char *const *l, const char *s);

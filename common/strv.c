@@ -18,13 +18,6 @@ size_t strv_length(char *const *l) {
         return n;
 }
 
-bool strv_contains(char *const *l, const char *s) {
-        for (size_t i = 0; l && l[i]; i++)
-                if (streq(l[i], s))
-                        return true;
-        return false;
-}
-
 int strv_extend(char ***l, const char *value) {
         size_t n = strv_length(*l);
         _cleanup_(freep) char *v = strdup(value);

@@ -122,18 +122,6 @@ void check_list_clear(CheckList *l) {
         l->n = 0;
 }
 
-int check_list_move(CheckList *dst, CheckList *src) {
-        CheckResult **v = realloc(dst->items, sizeof(CheckResult *) * (dst->n + src->n + 1));
-        if (!v)
-                return -ENOMEM;
-        dst->items = v;
-        memcpy(dst->items + dst->n, src->items, sizeof(CheckResult *) * src->n);
-        dst->n += src->n;
-        src->items = mfree(src->items);
-        src->n = 0;
-        return 0;
-}
-
 VigilStatus check_list_worst(const CheckList *l) {
         VigilStatus s = VIGIL_OK;
         if (l->n == 0)

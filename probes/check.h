@@ -43,7 +43,5 @@ typedef struct CheckList {
 int check_list_add(CheckList *l, CheckResult *c);
 /* Frees every result and empties the list. */
 void check_list_clear(CheckList *l);
-/* Moves all results of src to the end of dst (src ends empty). */
-int check_list_move(CheckList *dst, CheckList *src);
 /* The worst status in the list; UNKNOWN when empty. */
 VigilStatus check_list_worst(const CheckList *l);

@@ -32,10 +32,6 @@ static const char *const capability_names[] = {
         "VOLUME_MOUNT_GROUP",
 };
 
-const char *csi_call_to_string(int call) {
-        return call >= 0 && call < _CSI_CALL_MAX ? call_names[call] : "?";
-}
-
 static const ConfigOption csi_options[] = {
         {"call_timeout", 0, CONFIG_DURATION, offsetof(CsiSettings, call_timeout), "DURATION",
                 "deadline of the gRPC calls of one cycle together"},

@@ -45,5 +45,3 @@ typedef struct CsiShared {
 /* Turns a child's records into the csi.probe result (exported for unit tests). */
 int csi_probe_classify(const char *target, const CsiSettings *s, const CsiShared *sh, const ProbeOutcome *o,
         CheckList *results);
-
-const char *csi_call_to_string(int call);

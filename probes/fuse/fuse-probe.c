@@ -32,10 +32,6 @@ static const char *const op_names[_FUSE_OP_MAX] = {
         [FUSE_OP_READ] = "read",
 };
 
-const char *fuse_op_to_string(int op) {
-        return op >= 0 && op < _FUSE_OP_MAX ? op_names[op] : "?";
-}
-
 /* --- settings ----------------------------------------------------------------------------- */
 
 static const ConfigOption fuse_options[] = {

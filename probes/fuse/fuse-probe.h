@@ -30,8 +30,6 @@ enum {
         _FUSE_OP_MAX,
 };
 
-const char *fuse_op_to_string(int op);
-
 #define FUSE_SAMPLE_MAX 64
 
 /* Written by the child, read by the agent; lives in a MAP_SHARED page. */
