@@ -170,6 +170,50 @@ static int cluster_message(const ClusterSummary *s, char *buf, size_t size) {
                 s->expected == 1 ? "" : "s", vigil_status_to_string(s->status));
 }
 
+static const char *const status_keys[_VIGIL_STATUS_MAX] = {
+        [VIGIL_OK] = "ok", [VIGIL_WARN] = "warn", [VIGIL_CRIT] = "crit", [VIGIL_UNKNOWN] = "unknown"};
+
+/* "ok": N, "warn": N, "crit": N, "unknown": N into o. */
+static int add_status_counts(json_object *o, const unsigned count[_VIGIL_STATUS_MAX]) {
+        int r = 0;
+        for (int k = 0; r >= 0 && k < _VIGIL_STATUS_MAX; k++)
+                r = add(o, status_keys[k], json_object_new_int64(count[k]));
+        return r;
+}
+
+/* "logs": the logs.errors checks of the fresh nodes (docs/api.md). */
+static int logs_summary_json(const LogsSummary *l, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *sources = json_object_new_object(),
+                                   *failing = json_object_new_array();
+        int r = o && sources && failing ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add_status_counts(sources, l->by_status);
+        if (r >= 0)
+                r = add(o, "sources", TAKE_PTR(sources));
+        if (r >= 0)
+                r = add(o, "errors_last_hour", json_object_new_uint64(l->errors_last_hour));
+        if (r >= 0)
+                r = add(o, "warnings_last_hour", json_object_new_uint64(l->warnings_last_hour));
+        for (size_t i = 0; r >= 0 && i < l->n_failing; i++) {
+                json_object *f = json_object_new_object();
+                r = append(failing, f);
+                if (r >= 0)
+                        r = add(f, "node", json_object_new_string(l->failing[i].node));
+                if (r >= 0)
+                        r = add(f, "source", json_object_new_string(l->failing[i].source));
+                if (r >= 0)
+                        r = add(f, "status",
+                                json_object_new_string(vigil_status_to_string(l->failing[i].status)));
+        }
+        if (r >= 0)
+                r = add(o, "failing", TAKE_PTR(failing));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 /* Everything of the /v1/cluster answer but "nodes", in the order docs/api.md shows. */
 /* "csi": the csi.probe checks of the fresh nodes, counted like ready pods. */
 static int csi_json(const ClusterSummary *s, json_object **ret) {
@@ -272,16 +316,12 @@ static int cluster_head_json(
         if (r >= 0)
                 r = add(o, "agents", TAKE_PTR(agents));
         for (size_t i = 0; r >= 0 && i < s->n_families; i++) {
-                static const char *const keys[_VIGIL_STATUS_MAX] = {[VIGIL_OK] = "ok",
-                        [VIGIL_WARN] = "warn",
-                        [VIGIL_CRIT] = "crit",
-                        [VIGIL_UNKNOWN] = "unknown"};
                 json_object *f = json_object_new_object();
                 r = append(families, f);
                 if (r >= 0)
                         r = add(f, "family", new_string_len(s->families[i].name, s->families[i].len));
-                for (int k = 0; r >= 0 && k < _VIGIL_STATUS_MAX; k++)
-                        r = add(f, keys[k], json_object_new_int64(s->families[i].count[k]));
+                if (r >= 0)
+                        r = add_status_counts(f, s->families[i].count);
         }
         if (r >= 0)
                 r = add(o, "families", TAKE_PTR(families));
@@ -290,6 +330,12 @@ static int cluster_head_json(
                 r = csi_json(s, &csi);
                 if (r >= 0)
                         r = add(o, "csi", csi);
+        }
+        if (r >= 0) {
+                json_object *logs = NULL;
+                r = logs_summary_json(&s->logs, &logs);
+                if (r >= 0)
+                        r = add(o, "logs", logs);
         }
         if (r >= 0 && etcd) {
                 json_object *e = NULL;
@@ -711,6 +757,185 @@ int api_events(Store *s, const char *since, const char *node, const char *limit,
         if (r < 0)
                 return r;
         r = add(o, "events", TAKE_PTR(events));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* "ERROR" for LOG_LEVEL_ERROR; "UNKNOWN" for a value this collector does not know. */
+static const char *log_level_to_string(int level) {
+        const ProtobufCEnumValue *v =
+                protobuf_c_enum_descriptor_get_value(&vigil__log_level__descriptor, level);
+        return v ? v->name + strlen("LOG_LEVEL_") : "UNKNOWN";
+}
+
+/* "error" (any case) into LOG_LEVEL_ERROR; -EINVAL for anything else. */
+static int log_level_from_string(const char *s, int *ret) {
+        char name[32] = "LOG_LEVEL_";
+        size_t k = strlen(name);
+        const ProtobufCEnumValue *v;
+
+        for (; *s && k < sizeof(name) - 1; s++)
+                name[k++] = (char)toupper((unsigned char)*s);
+        name[k] = 0;
+        v = *s ? NULL : protobuf_c_enum_descriptor_get_value_by_name(&vigil__log_level__descriptor, name);
+        if (!v)
+                return -EINVAL;
+        *ret = v->value;
+        return 0;
+}
+
+/* A signature as docs/api.md shows it (the hash is left out: it means nothing to a reader). */
+static json_object *log_signature_json(const Vigil__LogSignature *sig) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *context = json_object_new_array();
+        int r = o && context ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add(o, "level", json_object_new_string(log_level_to_string(sig->level)));
+        if (r >= 0)
+                r = add(o, "pattern", json_object_new_string(strempty(sig->pattern)));
+        if (r >= 0)
+                r = add(o, "count", json_object_new_uint64(sig->count));
+        if (r >= 0)
+                r = add(o, "first_ms", json_object_new_int64(sig->first_ms));
+        if (r >= 0)
+                r = add(o, "last_ms", json_object_new_int64(sig->last_ms));
+        if (r >= 0)
+                r = add(o, "sample", json_object_new_string(strempty(sig->sample)));
+        for (size_t i = 0; r >= 0 && i < sig->n_context; i++)
+                r = append(context, json_object_new_string(strempty(sig->context[i])));
+        if (r >= 0)
+                r = add(o, "context", TAKE_PTR(context));
+        if (r >= 0)
+                r = add(o, "sample_cut", json_object_new_boolean(sig->sample_cut));
+        return r < 0 ? NULL : TAKE_PTR(o);
+}
+
+/* The signatures as a new JSON array, or NULL on OOM. */
+static json_object *log_signatures_json(Vigil__LogSignature *const *sigs, size_t n) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        int r = a ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append(a, log_signature_json(sigs[i]));
+        return r < 0 ? NULL : TAKE_PTR(a);
+}
+
+typedef struct LogsAnswer {
+        json_object *groups; /* one per source, in the store's order (node, then source) */
+        size_t cursor; /* the group the last signature went to */
+} LogsAnswer;
+
+static int log_source_to_json(const StoreLogSource *src, void *userdata) {
+        LogsAnswer *a = userdata;
+        json_object *g = json_object_new_object(), *counts = NULL, *previous = NULL;
+        int r;
+
+        r = append(a->groups, g);
+        if (r >= 0)
+                r = add(g, "node", json_object_new_string(src->node));
+        if (r >= 0)
+                r = add(g, "source", json_object_new_string(src->source));
+        if (r >= 0)
+                r = add(g, "restart_count", json_object_new_int64(src->restart_count));
+        if (r >= 0)
+                r = add(g, "lines", json_object_new_uint64(src->lines));
+        if (r >= 0)
+                r = add(g, "bytes", json_object_new_uint64(src->bytes));
+        if (r >= 0)
+                r = add(g, "lines_cut", json_object_new_uint64(src->lines_cut));
+        if (r >= 0)
+                r = add(g, "bytes_lost", json_object_new_uint64(src->bytes_lost));
+        if (r >= 0)
+                r = add(g, "updated_ms", json_object_new_int64(src->updated_ms));
+        if (r >= 0)
+                r = add(g, "counts", counts = json_object_new_object());
+        if (r >= 0)
+                r = add(counts, "warn", json_object_new_uint64(src->warn));
+        if (r >= 0)
+                r = add(counts, "error", json_object_new_uint64(src->error));
+        if (r >= 0)
+                r = add(counts, "fatal", json_object_new_uint64(src->fatal));
+        if (r >= 0)
+                r = add(g, "signatures", json_object_new_array());
+        if (r >= 0 && src->n_previous == 0 && json_object_object_add(g, "previous", NULL) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && src->n_previous > 0)
+                r = add(g, "previous", previous = json_object_new_object());
+        if (r >= 0 && previous)
+                r = add(previous, "restart_count", json_object_new_int64(src->previous_restart_count));
+        if (r >= 0 && previous)
+                r = add(previous, "signatures", log_signatures_json(src->previous, src->n_previous));
+        return r;
+}
+
+static int log_signature_to_json(
+        const char *node, const char *source, const Vigil__LogSignature *sig, void *userdata) {
+        LogsAnswer *a = userdata;
+        size_t n = json_object_array_length(a->groups);
+
+        /* Both lists come sorted by node, then source: follow the signatures along the groups. */
+        for (; a->cursor < n; a->cursor++) {
+                json_object *g = json_object_array_get_idx(a->groups, a->cursor), *sigs;
+                int d = strcmp(json_get_string(g, "node", ""), node)
+                        ?: strcmp(json_get_string(g, "source", ""), source);
+                if (d > 0)
+                        return 0; /* a signature without its source (never written so): left out */
+                if (d == 0 && json_object_object_get_ex(g, "signatures", &sigs))
+                        return append(sigs, log_signature_json(sig));
+        }
+        return 0;
+}
+
+/* A group is shown when it has something to show: a signature or previous evidence. */
+static bool log_group_has_findings(json_object *g) {
+        json_object *sigs = NULL, *previous = NULL;
+        json_object_object_get_ex(g, "signatures", &sigs);
+        json_object_object_get_ex(g, "previous", &previous);
+        return (sigs && json_object_array_length(sigs) > 0) || previous;
+}
+
+int api_logs(Store *s, const ApiLogsQuery *q, int64_t now_ms, json_object **ret, const char **ret_reason) {
+        _cleanup_json_ json_object *o = NULL, *logs = NULL, *groups = NULL;
+        StoreLogQuery sq = {
+                .node = isempty(q->node) ? NULL : q->node,
+                .source = isempty(q->source) ? NULL : q->source,
+                .limit = API_LOGS_DEFAULT_LIMIT,
+        };
+        LogsAnswer a = {};
+        int r;
+
+        if (!isempty(q->since) && parse_since(q->since, now_ms, &sq.since_ms) < 0) {
+                *ret_reason = "bad 'since': expected UNIX seconds or a duration such as 1h";
+                return -EINVAL;
+        }
+        if (!isempty(q->level) && log_level_from_string(q->level, &sq.min_level) < 0) {
+                *ret_reason = "bad 'level': expected TRACE, DEBUG, INFO, WARN, ERROR or FATAL";
+                return -EINVAL;
+        }
+        if (!isempty(q->limit) &&
+                (parse_uint(q->limit, &sq.limit) < 0 || sq.limit == 0 || sq.limit > API_LOGS_MAX_LIMIT)) {
+                *ret_reason = "bad 'limit': expected a number from 1 to 10000";
+                return -EINVAL;
+        }
+        o = json_object_new_object();
+        logs = json_object_new_array();
+        a.groups = groups = json_object_new_array();
+        if (!o || !logs || !groups)
+                return -ENOMEM;
+        r = store_query_logs(s, &sq, log_source_to_json, log_signature_to_json, &a);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(groups); i++) {
+                json_object *g = json_object_array_get_idx(groups, i);
+                if (log_group_has_findings(g))
+                        r = append(logs, json_object_get(g));
+        }
+        if (r >= 0)
+                r = add(o, "since_ms", json_object_new_int64(sq.since_ms));
+        if (r >= 0)
+                r = add(o, "logs", TAKE_PTR(logs));
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

@@ -48,6 +48,17 @@ int api_node(Cluster *c, const char *name, usec_t now_mono, json_object **ret);
 /* GET /v1/events?since=&node=&limit= (each argument may be NULL) */
 int api_events(Store *s, const char *since, const char *node, const char *limit, int64_t now_ms,
         json_object **ret, const char **ret_reason);
+/* GET /v1/logs: the query's parameters as given (each may be NULL or empty: not given). */
+#define API_LOGS_DEFAULT_LIMIT 20u
+#define API_LOGS_MAX_LIMIT 10000u
+typedef struct ApiLogsQuery {
+        const char *node;
+        const char *source; /* a source or a GLOB pattern */
+        const char *level; /* the least level shown: TRACE, DEBUG, INFO, WARN, ERROR, FATAL */
+        const char *since; /* UNIX seconds or a duration back from now */
+        const char *limit; /* signatures per source */
+} ApiLogsQuery;
+int api_logs(Store *s, const ApiLogsQuery *q, int64_t now_ms, json_object **ret, const char **ret_reason);
 /* GET /healthz */
 int api_healthz(Cluster *c, json_object **ret);
 /* {"error": message} or NULL on OOM. */

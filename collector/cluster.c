@@ -583,6 +583,18 @@ static int apply_one(Cluster *c, ClusterReport *item, usec_t now_mono, int64_t n
         if (r < 0)
                 return r;
 
+        /*
+         * Log batches go by their own ids, whether the report is new or not: an agent resends each
+         * batch until a report carrying it is acknowledged, and a resent report may carry batches
+         * sealed since.
+         */
+        for (size_t i = 0; i < report->n_log_batches; i++) {
+                r = store_apply_log_batch(
+                        c->store, report->node, report->log_state_id, report->log_batches[i], now_ms);
+                if (r < 0)
+                        return r;
+        }
+
         NodeView *cur = n->staged ?: n->view;
         if (cur && streq_ptr(cur->report->boot_id, report->boot_id) && report->seq <= cur->report->seq) {
                 item->result = CLUSTER_DUPLICATE;
@@ -804,6 +816,35 @@ static int compare_families(const void *a, const void *b) {
         return d ?: (x->len > y->len) - (x->len < y->len);
 }
 
+static int64_t detail_int(const Vigil__CheckResult *c, const char *key) {
+        for (size_t i = 0; i < c->n_details; i++)
+                if (streq_ptr(c->details[i]->key, key) &&
+                        c->details[i]->value_case == VIGIL__DETAIL__VALUE_INT_VALUE)
+                        return c->details[i]->int_value;
+        return 0;
+}
+
+/* Counts one logs.errors check (target: the source) of node. */
+static void logs_add(LogsSummary *l, const char *node, const Vigil__CheckResult *c) {
+        VigilStatus st = vigil_status_from_proto(c->status);
+        size_t at = l->n_failing;
+
+        l->by_status[st]++;
+        l->errors_last_hour += (uint64_t)MAX(detail_int(c, "errors_last_hour"), (int64_t)0);
+        l->warnings_last_hour += (uint64_t)MAX(detail_int(c, "warnings_last_hour"), (int64_t)0);
+        if (st != VIGIL_CRIT && st != VIGIL_WARN)
+                return;
+        /* CRIT sources before WARN ones; each kind in the order met (by node name). */
+        while (st == VIGIL_CRIT && at > 0 && l->failing[at - 1].status == VIGIL_WARN)
+                at--;
+        if (at == CLUSTER_LOGS_LISTED)
+                return;
+        memmove(&l->failing[at + 1], &l->failing[at],
+                (MIN(l->n_failing, (size_t)CLUSTER_LOGS_LISTED - 1) - at) * sizeof(LogSourceRef));
+        l->failing[at] = (LogSourceRef){.node = node, .source = strempty(c->target), .status = st};
+        l->n_failing = MIN(l->n_failing + 1, (size_t)CLUSTER_LOGS_LISTED);
+}
+
 int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
         ClusterSummary s = {
                 .cluster = "", .status = n > 0 ? VIGIL_OK : VIGIL_UNKNOWN, .expected = (unsigned)n};
@@ -828,7 +869,8 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
                                 s.csi_expected++;
                                 s.csi_ready +=
                                         vigil_status_from_proto(v->report->checks[j]->status) == VIGIL_OK;
-                        }
+                        } else if (streq(v->report->checks[j]->name, "logs.errors"))
+                                logs_add(&s.logs, v->report->node, v->report->checks[j]);
                 r = family_add(&s, &n_alloc, "agent", 5, refs[i].stale ? VIGIL_CRIT : VIGIL_OK);
                 for (size_t j = 0; r >= 0 && j < v->n_families; j++)
                         r = family_add(&s, &n_alloc, v->families[j].name, v->families[j].len,

@@ -145,7 +145,8 @@ typedef struct ClusterReport {
  * Applies reports in order, in one transaction: a report whose boot_id equals the node's last
  * applied one and whose seq is not newer is a duplicate (nothing written); otherwise the node's
  * row is replaced and an event written for every check whose status changed (and for a stale
- * node coming back). Only once the transaction is committed is the new state published to
+ * node coming back). Either way the report's log batches are applied, each only once
+ * (store_apply_log_batch()). Only once the transaction is committed is the new state published to
  * readers. Returns 0 when committed, or -errno when nothing was applied (state unchanged).
  * Reports must have a non-empty node name.
  */
@@ -171,6 +172,20 @@ typedef struct FamilyCount {
         unsigned count[_VIGIL_STATUS_MAX];
 } FamilyCount;
 
+/* `logs`: the logs.errors checks (one per log source) of the fresh nodes. */
+#define CLUSTER_LOGS_LISTED 5
+typedef struct LogSourceRef {
+        const char *node, *source; /* borrowed from a view of the snapshot */
+        VigilStatus status;
+} LogSourceRef;
+
+typedef struct LogsSummary {
+        unsigned by_status[_VIGIL_STATUS_MAX]; /* sources per status (UNKNOWN: could not be read) */
+        uint64_t errors_last_hour, warnings_last_hour; /* summed over the sources */
+        LogSourceRef failing[CLUSTER_LOGS_LISTED]; /* the first CRIT sources, then WARN ones */
+        size_t n_failing;
+} LogsSummary;
+
 typedef struct ClusterSummary {
         const char *cluster; /* a cluster name reported by the nodes ("" when none) */
         VigilStatus status; /* worst node status; UNKNOWN when there are no nodes */
@@ -180,6 +195,7 @@ typedef struct ClusterSummary {
         FamilyCount *families; /* owned, sorted by name; "agent" counts staleness */
         size_t n_families;
         unsigned csi_ready, csi_expected; /* csi.probe checks of fresh nodes: OK / all */
+        LogsSummary logs;
 } ClusterSummary;
 
 /* Aggregates a snapshot. ret borrows strings from refs, which must outlive it. */

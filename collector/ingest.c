@@ -71,29 +71,52 @@ static void apply_batch(Ingest *i, IngestRequest *batch) {
         }
 }
 
-static void background_work(Ingest *i, usec_t *next_prune) {
-        int r;
+/* Milliseconds of wall clock before which rows are older than retention. */
+static int64_t retention_cutoff_ms(usec_t retention) {
+        return now_wall_ms() - (int64_t)MIN(retention / USEC_PER_MSEC, (usec_t)INT64_MAX / 2);
+}
 
-        r = cluster_sweep(i->cluster, now_mono(), now_wall_ms());
-        if (r < 0 && i->options.on_error)
-                i->options.on_error("mark stale nodes", r);
+/* One pass of the retention, in a transaction of its own; returns the rows deleted or -errno. */
+static int prune(Ingest *i) {
+        const IngestOptions *o = &i->options;
+        int r, total = 0;
 
-        if (now_mono() < *next_prune ||
-                (i->options.events_retention == 0 && i->options.events_max_rows == 0))
-                return;
-        *next_prune = now_mono() + PRUNE_INTERVAL;
-        int64_t before = i->options.events_retention > 0
-                ? now_wall_ms() - (int64_t)(i->options.events_retention / USEC_PER_MSEC)
-                : INT64_MIN;
         r = store_begin(i->store);
-        if (r >= 0)
-                r = store_prune_events(i->store, before, i->options.events_max_rows, PRUNE_BATCH);
+        if (r >= 0 && (o->events_retention > 0 || o->events_max_rows > 0)) {
+                r = store_prune_events(i->store,
+                        o->events_retention > 0 ? retention_cutoff_ms(o->events_retention) : INT64_MIN,
+                        o->events_max_rows, PRUNE_BATCH);
+                total += MAX(r, 0);
+        }
+        if (r >= 0 && o->logs_retention > 0) {
+                r = store_prune_logs(i->store, retention_cutoff_ms(o->logs_retention), PRUNE_BATCH);
+                total += MAX(r, 0);
+        }
         if (r >= 0)
                 r = store_commit(i->store);
         if (r < 0) {
                 store_rollback(i->store);
-                if (i->options.on_error)
-                        i->options.on_error("prune old events", r);
+                return r;
+        }
+        return total;
+}
+
+static void background_work(Ingest *i, usec_t *next_prune) {
+        const IngestOptions *o = &i->options;
+        int r;
+
+        r = cluster_sweep(i->cluster, now_mono(), now_wall_ms());
+        if (r < 0 && o->on_error)
+                o->on_error("mark stale nodes", r);
+
+        if (now_mono() < *next_prune ||
+                (o->events_retention == 0 && o->events_max_rows == 0 && o->logs_retention == 0))
+                return;
+        *next_prune = now_mono() + PRUNE_INTERVAL;
+        r = prune(i);
+        if (r < 0) {
+                if (o->on_error)
+                        o->on_error("prune old events and log findings", r);
         } else if ((unsigned)r >= PRUNE_BATCH)
                 *next_prune = now_mono(); /* more to delete: continue at the next sweep */
 }

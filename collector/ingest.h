@@ -5,8 +5,8 @@
  * Group commit. HTTP handlers submit decoded reports; ONE writer thread takes everything queued,
  * applies it to the cluster in one SQLite transaction, commits, and then completes every request
  * of the batch (so a report is acknowledged only once it is durable, and one fsync covers many
- * reports). The same thread runs the stale sweep (every second) and the events retention, so the
- * cluster state has a single mutator.
+ * reports). The same thread runs the stale sweep (every second) and the retention of events and
+ * log findings, so the cluster state has a single mutator.
  */
 
 #include "cluster.h"
@@ -30,6 +30,7 @@ typedef struct IngestOptions {
         usec_t sweep_interval; /* 0: 1 s */
         usec_t events_retention; /* 0: keep events for ever */
         uint64_t events_max_rows; /* 0: no limit */
+        usec_t logs_retention; /* 0: keep log findings for ever */
         /* Reports a failure of the background work (sweep, retention); may be NULL. */
         void (*on_error)(const char *what, int r);
 } IngestOptions;

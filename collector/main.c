@@ -28,6 +28,7 @@ typedef struct Settings {
         uint64_t max_report_size;
         usec_t events_retention;
         unsigned events_max_rows;
+        usec_t logs_retention;
         unsigned threads;
         bool render_ahead;
         char *tls_cert;
@@ -65,6 +66,9 @@ static const ConfigOption options[] = {
                 "delete events older than this (0: never)", 0},
         {"events_max_rows", 0, CONFIG_UINT, O(events_max_rows), "N", "keep at most N events (0: no limit)",
                 0},
+        {"logs_retention", 0, CONFIG_DURATION, O(logs_retention), "DURATION",
+                "delete log findings (signatures, minute counts) last seen longer ago than this (0: never)",
+                0},
         {"threads", 0, CONFIG_UINT, O(threads), "N", "HTTP threads (0: one per CPU)", 0},
         {"render_ahead", 0, CONFIG_BOOL, O(render_ahead), "BOOL",
                 "render each new report's JSON in the background with spare CPU, paused while ingest is "
@@ -86,6 +90,7 @@ static int settings_default(Settings *s) {
                 .max_report_size = 1024 * 1024,
                 .events_retention = 30 * USEC_PER_DAY,
                 .events_max_rows = 1000000,
+                .logs_retention = 8 * USEC_PER_DAY,
                 .render_ahead = true,
                 .log_level = LOG_INFO,
                 .etcd_interval = 5 * USEC_PER_SEC,
@@ -103,10 +108,9 @@ static void settings_done(Settings *s) {
 static void help(const Settings *s) {
         printf("Usage: vigil-collector [OPTIONS]\n\n"
                "Receives vigil NodeReports over HTTP (POST /v1/reports), keeps the cluster state in SQLite\n"
-               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /v1/etcd, /healthz). With "
-               "--etcd\n"
-               "it also checks the etcd cluster (members, leader, worker registrations, outage "
-               "window).\n\n");
+               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /v1/logs, /v1/etcd,\n"
+               "/healthz). With --etcd it also checks the etcd cluster (members, leader, worker\n"
+               "registrations, outage window).\n\n");
         config_print_help(options, ELEMENTSOF(options), s, stdout);
 }
 
@@ -410,6 +414,7 @@ static int run(int argc, char **argv) {
         IngestOptions io = {
                 .events_retention = settings.events_retention,
                 .events_max_rows = settings.events_max_rows,
+                .logs_retention = settings.logs_retention,
                 .on_error = on_background_error,
         };
         r = ingest_new(cluster, store, &io, &ingest);

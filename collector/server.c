@@ -361,7 +361,16 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
                         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"),
                         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"), now_ms, &o,
                         &reason);
-        else
+        else if (streq(url, "/v1/logs")) {
+                ApiLogsQuery q = {
+                        .node = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"),
+                        .source = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "source"),
+                        .level = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "level"),
+                        .since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since"),
+                        .limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
+                };
+                r = api_logs(s->store, &q, now_ms, &o, &reason);
+        } else
                 return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
         return answer_api(conn, r, o, reason);
 }
@@ -369,7 +378,7 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
 static bool is_get_path(const char *url) {
         const char *name;
         return streq(url, "/v1/cluster") || streq(url, "/v1/nodes") || streq(url, "/v1/events") ||
-                streq(url, "/v1/etcd") ||
+                streq(url, "/v1/etcd") || streq(url, "/v1/logs") ||
                 ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'));
 }
 

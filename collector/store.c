@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "json-util.h"
+#include "sqlite-util.h"
 #include "store.h"
 #include "time-util.h"
 
@@ -15,6 +17,14 @@ enum {
         STMT_ADD_EVENT,
         STMT_PRUNE_AGE,
         STMT_PRUNE_ROWS,
+        STMT_LOG_LAST_BATCH,
+        STMT_LOG_SET_BATCH,
+        STMT_LOG_SOURCE,
+        STMT_LOG_MINUTE,
+        STMT_LOG_SIGNATURE,
+        STMT_LOG_PRUNE_MINUTES,
+        STMT_LOG_PRUNE_SIGNATURES,
+        STMT_LOG_PRUNE_SOURCES,
         _STMT_WRITE_MAX,
 };
 
@@ -23,6 +33,10 @@ enum {
         QUERY_SINCE_NODE,
         QUERY_LATEST,
         QUERY_LATEST_NODE,
+        QUERY_READ_BEGIN,
+        QUERY_READ_END,
+        QUERY_LOG_SOURCES,
+        QUERY_LOG_SIGNATURES,
         _QUERY_MAX,
 };
 
@@ -74,6 +88,41 @@ static const char *const write_sql[_STMT_WRITE_MAX] = {
         /* ids only grow, so the newest max_rows events are those with the largest ids. */
         [STMT_PRUNE_ROWS] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id <= "
                             "(SELECT max(id) FROM events) - ?1 ORDER BY id LIMIT ?2)",
+        [STMT_LOG_LAST_BATCH] = "SELECT last_batch FROM log_states WHERE node = ?1 AND state_id = ?2",
+        [STMT_LOG_SET_BATCH] = "INSERT INTO log_states (node, state_id, last_batch, updated_ms) "
+                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(node, state_id) DO UPDATE SET "
+                               "last_batch = ?3, updated_ms = ?4",
+        /* ?9 and ?10 are NULL when the batch has no previous-container evidence: keep the last. */
+        [STMT_LOG_SOURCE] =
+                "INSERT INTO log_sources (node, source, lines, bytes, lines_cut, bytes_lost, restart_count, "
+                "updated_ms, previous_restart_count, previous) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 0), ?10) "
+                "ON CONFLICT(node, source) DO UPDATE SET lines = lines + ?3, bytes = bytes + ?4, "
+                "lines_cut = lines_cut + ?5, bytes_lost = bytes_lost + ?6, restart_count = ?7, "
+                "updated_ms = ?8, previous_restart_count = coalesce(?9, previous_restart_count), "
+                "previous = coalesce(?10, previous)",
+        [STMT_LOG_MINUTE] = "INSERT INTO log_minutes (node, source, minute_ms, warn, error, fatal, info) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(node, source, minute_ms) DO "
+                            "UPDATE SET warn = warn + ?4, error = error + ?5, fatal = fatal + ?6, "
+                            "info = info + ?7",
+        /* The right-hand sides see the row as it was: the sample is replaced by a later one only. */
+        [STMT_LOG_SIGNATURE] =
+                "INSERT INTO log_signatures (node, source, hash, level, pattern, count, first_ms, last_ms, "
+                "sample, context, sample_cut) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                "ON CONFLICT(node, source, hash) DO UPDATE SET level = ?4, pattern = ?5, "
+                "count = count + ?6, first_ms = min(first_ms, ?7), last_ms = max(last_ms, ?8), "
+                "sample = iif(?8 >= last_ms, ?9, sample), context = iif(?8 >= last_ms, ?10, context), "
+                "sample_cut = iif(?8 >= last_ms, ?11, sample_cut)",
+        [STMT_LOG_PRUNE_MINUTES] = "DELETE FROM log_minutes WHERE rowid IN "
+                                   "(SELECT rowid FROM log_minutes WHERE minute_ms < ?1 LIMIT ?2)",
+        [STMT_LOG_PRUNE_SIGNATURES] = "DELETE FROM log_signatures WHERE rowid IN "
+                                      "(SELECT rowid FROM log_signatures WHERE last_ms < ?1 LIMIT ?2)",
+        /* Signatures are pruned by the time of their lines, sources by the collector's: a source
+         * goes only with its last signature, so that no signature is left without its source. */
+        [STMT_LOG_PRUNE_SOURCES] =
+                "DELETE FROM log_sources WHERE rowid IN (SELECT rowid FROM log_sources s WHERE "
+                "updated_ms < ?1 AND NOT EXISTS (SELECT 1 FROM log_signatures g WHERE g.node = s.node AND "
+                "g.source = s.source) LIMIT ?2)",
 };
 
 #define EVENT_COLUMNS "id, time_ms, node, check_name, target, from_status, to_status, message"
@@ -88,6 +137,26 @@ static const char *const query_sql[_QUERY_MAX] = {
                 "SELECT * FROM (SELECT " EVENT_COLUMNS " FROM events INDEXED BY events_node_time "
                 "WHERE node = ?2 ORDER BY time_ms DESC, id DESC LIMIT ?3) "
                 "ORDER BY time_ms, id",
+        /* The two log queries read one snapshot. */
+        [QUERY_READ_BEGIN] = "BEGIN",
+        [QUERY_READ_END] = "COMMIT",
+        /* ?1 node or NULL, ?2 source or GLOB pattern or NULL, ?3 since_ms, ?4 level, ?5 limit */
+        [QUERY_LOG_SOURCES] =
+                "SELECT s.node, s.source, s.lines, s.bytes, s.lines_cut, s.bytes_lost, s.restart_count, "
+                "s.updated_ms, s.previous_restart_count, s.previous, coalesce(m.warn, 0), "
+                "coalesce(m.error, 0), coalesce(m.fatal, 0) FROM log_sources s LEFT JOIN "
+                "(SELECT node, source, sum(warn) AS warn, sum(error) AS error, sum(fatal) AS fatal "
+                "FROM log_minutes WHERE minute_ms + 60000 > ?3 AND (?1 IS NULL OR node = ?1) AND "
+                "(?2 IS NULL OR source = ?2 OR source GLOB ?2) GROUP BY node, source) m "
+                "ON m.node = s.node AND m.source = s.source "
+                "WHERE (?1 IS NULL OR s.node = ?1) AND (?2 IS NULL OR s.source = ?2 OR s.source GLOB ?2) "
+                "ORDER BY s.node, s.source",
+        [QUERY_LOG_SIGNATURES] =
+                "SELECT node, source, level, pattern, count, first_ms, last_ms, sample, context, sample_cut "
+                "FROM (SELECT *, row_number() OVER (PARTITION BY node, source ORDER BY last_ms DESC, hash) "
+                "AS n FROM log_signatures WHERE (?1 IS NULL OR node = ?1) AND "
+                "(?2 IS NULL OR source = ?2 OR source GLOB ?2) AND last_ms >= ?3 AND level >= ?4) "
+                "WHERE n <= ?5 ORDER BY node, source, last_ms DESC, hash",
 };
 
 /*
@@ -120,53 +189,55 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         "CREATE INDEX events_node_time ON events (node, time_ms);",
         /* 1 -> 2: named values kept across restarts (the etcd outage start) */
         "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);",
+        /* 2 -> 3: log findings. context: a JSON array of strings; previous: a packed
+         * vigil.LogSourceBatch holding only `previous` (the signatures as the agent sent them). */
+        "CREATE TABLE log_states ("
+        "  node TEXT NOT NULL,"
+        "  state_id TEXT NOT NULL,"
+        "  last_batch INTEGER NOT NULL,"
+        "  updated_ms INTEGER NOT NULL,"
+        "  PRIMARY KEY (node, state_id)"
+        ");"
+        "CREATE TABLE log_sources ("
+        "  node TEXT NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  lines INTEGER NOT NULL DEFAULT 0,"
+        "  bytes INTEGER NOT NULL DEFAULT 0,"
+        "  lines_cut INTEGER NOT NULL DEFAULT 0,"
+        "  bytes_lost INTEGER NOT NULL DEFAULT 0,"
+        "  restart_count INTEGER NOT NULL DEFAULT 0,"
+        "  updated_ms INTEGER NOT NULL,"
+        "  previous_restart_count INTEGER NOT NULL DEFAULT 0,"
+        "  previous BLOB,"
+        "  PRIMARY KEY (node, source)"
+        ");"
+        "CREATE TABLE log_minutes ("
+        "  node TEXT NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  minute_ms INTEGER NOT NULL,"
+        "  warn INTEGER NOT NULL DEFAULT 0,"
+        "  error INTEGER NOT NULL DEFAULT 0,"
+        "  fatal INTEGER NOT NULL DEFAULT 0,"
+        "  info INTEGER NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (node, source, minute_ms)"
+        ");"
+        "CREATE INDEX log_minutes_time ON log_minutes (minute_ms);"
+        "CREATE TABLE log_signatures ("
+        "  node TEXT NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  hash INTEGER NOT NULL,"
+        "  level INTEGER NOT NULL,"
+        "  pattern TEXT NOT NULL,"
+        "  count INTEGER NOT NULL,"
+        "  first_ms INTEGER NOT NULL,"
+        "  last_ms INTEGER NOT NULL,"
+        "  sample TEXT NOT NULL,"
+        "  context TEXT NOT NULL DEFAULT '[]',"
+        "  sample_cut INTEGER NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (node, source, hash)"
+        ");"
+        "CREATE INDEX log_signatures_last ON log_signatures (last_ms);",
 };
-
-/* The one translation of SQLite result codes into negative errno values. */
-static int sqlite_to_errno(sqlite3 *db, int rc) {
-        int sys;
-
-        switch (rc & 0xff) {
-        case SQLITE_OK:
-        case SQLITE_ROW:
-        case SQLITE_DONE:
-                return 0;
-        case SQLITE_NOMEM:
-                return -ENOMEM;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return -EBUSY;
-        case SQLITE_FULL:
-                return -ENOSPC;
-        case SQLITE_READONLY:
-                return -EROFS;
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-                return -EACCES;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-                return -EBADMSG;
-        case SQLITE_CONSTRAINT:
-                return -EEXIST;
-        case SQLITE_TOOBIG:
-                return -E2BIG;
-        case SQLITE_MISUSE:
-        case SQLITE_RANGE:
-        case SQLITE_MISMATCH:
-                return -EINVAL;
-        case SQLITE_INTERRUPT:
-                return -EINTR;
-        case SQLITE_CANTOPEN:
-        case SQLITE_IOERR:
-                /* The OS error behind it says more ("No such file", "Permission denied"). */
-                sys = db ? sqlite3_system_errno(db) : 0;
-                if (sys > 0)
-                        return -sys;
-                return (rc & 0xff) == SQLITE_CANTOPEN ? -ENOENT : -EIO;
-        default:
-                return -EIO;
-        }
-}
 
 static int exec_sql(sqlite3 *db, const char *sql) {
         return sqlite_to_errno(db, sqlite3_exec(db, sql, NULL, NULL, NULL));
@@ -517,10 +588,46 @@ int store_load_nodes(Store *s, store_node_fn fn, void *userdata) {
         return r < 0 ? r : 0;
 }
 
+/* Steps st, calling row(st, ctx) for each row until done or row() fails; then resets st. */
+static int for_each_row(sqlite3 *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx) {
+        int rc, r = 0;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = row(st, ctx);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+                r = sqlite_to_errno(db, rc);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return r < 0 ? r : 0;
+}
+
+typedef struct EventQuery {
+        store_event_fn fn;
+        void *userdata;
+} EventQuery;
+
+static int event_row(sqlite3_stmt *st, void *ctx) {
+        EventQuery *q = ctx;
+        StoreEvent e = {
+                .id = sqlite3_column_int64(st, 0),
+                .time_ms = sqlite3_column_int64(st, 1),
+                .node = column_text(st, 2),
+                .check_name = column_text(st, 3),
+                .target = column_text(st, 4),
+                .from_status = column_text(st, 5),
+                .to_status = column_text(st, 6),
+                .message = column_text(st, 7),
+        };
+        return q->fn(&e, q->userdata);
+}
+
 int store_query_events(
         Store *s, int64_t since_ms, const char *node, unsigned limit, store_event_fn fn, void *userdata) {
         sqlite3_stmt *st;
-        int rc, r = 0;
+        int r;
 
         pthread_mutex_lock(&s->rlock);
         st = s->query[since_ms >= 0 ? (node ? QUERY_SINCE_NODE : QUERY_SINCE)
@@ -529,48 +636,291 @@ int store_query_events(
         if (node)
                 bind_text(st, 2, node);
         sqlite3_bind_int64(st, 3, limit);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                StoreEvent e = {
-                        .id = sqlite3_column_int64(st, 0),
-                        .time_ms = sqlite3_column_int64(st, 1),
-                        .node = column_text(st, 2),
-                        .check_name = column_text(st, 3),
-                        .target = column_text(st, 4),
-                        .from_status = column_text(st, 5),
-                        .to_status = column_text(st, 6),
-                        .message = column_text(st, 7),
-                };
-                r = fn(&e, userdata);
-                if (r < 0)
-                        break;
-        }
-        if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-                r = sqlite_to_errno(s->rdb, rc);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
+        r = for_each_row(s->rdb, st, event_row, &(EventQuery){fn, userdata});
         pthread_mutex_unlock(&s->rlock);
-        return r < 0 ? r : 0;
+        return r;
+}
+
+/* Runs a pruning statement (?1: its bound, ?2: at most this many rows); returns the rows deleted. */
+static int prune_rows(Store *s, int stmt, int64_t bound, unsigned batch) {
+        sqlite3_stmt *st = s->stmt[stmt];
+        int r;
+
+        sqlite3_bind_int64(st, 1, bound);
+        sqlite3_bind_int64(st, 2, batch);
+        r = step_done(s->db, st);
+        return r < 0 ? r : sqlite3_changes(s->db);
 }
 
 int store_prune_events(Store *s, int64_t before_ms, uint64_t max_rows, unsigned batch) {
-        sqlite3_stmt *st;
-        int r, total = 0;
+        int r, total;
 
-        st = s->stmt[STMT_PRUNE_AGE];
-        sqlite3_bind_int64(st, 1, before_ms);
-        sqlite3_bind_int64(st, 2, batch);
+        total = prune_rows(s, STMT_PRUNE_AGE, before_ms, batch);
+        if (total < 0 || max_rows == 0 || (unsigned)total >= batch)
+                return total;
+        r = prune_rows(s, STMT_PRUNE_ROWS, (int64_t)MIN(max_rows, (uint64_t)INT64_MAX), batch - total);
+        return r < 0 ? r : total + r;
+}
+
+/* ---- log findings ---- */
+
+#define CONTEXT_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v) {
+        sqlite3_bind_int64(st, i, (sqlite3_int64)MIN(v, (uint64_t)INT64_MAX));
+}
+
+/* The parameters every log statement starts with, and n counters from parameter first on. */
+static void bind_log_row(
+        sqlite3_stmt *st, const char *node, const char *source, int first, const uint64_t *v, size_t n) {
+        bind_text(st, 1, node);
+        bind_text(st, 2, source);
+        for (size_t i = 0; i < n; i++)
+                bind_u64(st, first + (int)i, v[i]);
+}
+
+static int log_last_batch(Store *s, const char *node, const char *state_id, uint64_t *ret) {
+        sqlite3_stmt *st = s->stmt[STMT_LOG_LAST_BATCH];
+        int rc, r = 0;
+
+        bind_text(st, 1, node);
+        bind_text(st, 2, state_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = (uint64_t)sqlite3_column_int64(st, 0);
+        else if (rc == SQLITE_DONE)
+                *ret = 0;
+        else
+                r = sqlite_to_errno(s->db, rc);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return r;
+}
+
+static int apply_log_signature(
+        Store *s, const char *node, const char *source, const Vigil__LogSignature *sig) {
+        sqlite3_stmt *st = s->stmt[STMT_LOG_SIGNATURE];
+        _cleanup_json_ json_object *context = json_object_new_array();
+        const char *text;
+
+        if (!context)
+                return -ENOMEM;
+        for (size_t i = 0; i < sig->n_context; i++) {
+                json_object *line = json_object_new_string(strempty(sig->context[i]));
+                if (!line || json_object_array_add(context, line) < 0) {
+                        json_object_put(line);
+                        return -ENOMEM;
+                }
+        }
+        text = json_object_to_json_string_ext(context, CONTEXT_JSON_FLAGS);
+        if (!text)
+                return -ENOMEM;
+        bind_log_row(st, node, source, 6, &sig->count, 1);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)sig->hash);
+        sqlite3_bind_int(st, 4, sig->level);
+        bind_text(st, 5, sig->pattern);
+        sqlite3_bind_int64(st, 7, sig->first_ms);
+        sqlite3_bind_int64(st, 8, sig->last_ms);
+        bind_text(st, 9, sig->sample);
+        bind_text(st, 10, text);
+        sqlite3_bind_int(st, 11, sig->sample_cut);
+        return step_done(s->db, st);
+}
+
+static int apply_log_minute(Store *s, const char *node, const char *source, const Vigil__LogMinute *m) {
+        sqlite3_stmt *st = s->stmt[STMT_LOG_MINUTE];
+
+        bind_log_row(st, node, source, 4, (const uint64_t[]){m->warn, m->error, m->fatal, m->info}, 4);
+        sqlite3_bind_int64(st, 3, m->minute_ms);
+        return step_done(s->db, st);
+}
+
+static int apply_log_source(Store *s, const char *node, const Vigil__LogSourceBatch *src, int64_t now_ms) {
+        sqlite3_stmt *st = s->stmt[STMT_LOG_SOURCE];
+        _cleanup_(freep) uint8_t *previous = NULL;
+        size_t previous_size = 0;
+        int r;
+
+        if (src->n_previous > 0) {
+                Vigil__LogSourceBatch only = VIGIL__LOG_SOURCE_BATCH__INIT;
+                only.previous = src->previous;
+                only.n_previous = src->n_previous;
+                previous_size = vigil__log_source_batch__get_packed_size(&only);
+                previous = malloc(previous_size);
+                if (!previous)
+                        return -ENOMEM;
+                vigil__log_source_batch__pack(&only, previous);
+        }
+        bind_log_row(st, node, src->source, 3,
+                (const uint64_t[]){src->lines, src->bytes, src->lines_cut, src->bytes_lost}, 4);
+        sqlite3_bind_int64(st, 7, src->restart_count);
+        sqlite3_bind_int64(st, 8, now_ms);
+        if (previous) {
+                sqlite3_bind_int64(st, 9, src->previous_restart_count);
+                sqlite3_bind_blob(
+                        st, 10, previous, (int)MIN(previous_size, (size_t)INT32_MAX), SQLITE_STATIC);
+        }
         r = step_done(s->db, st);
+        for (size_t i = 0; r >= 0 && i < src->n_minutes; i++)
+                r = apply_log_minute(s, node, src->source, src->minutes[i]);
+        for (size_t i = 0; r >= 0 && i < src->n_signatures; i++)
+                r = apply_log_signature(s, node, src->source, src->signatures[i]);
+        return r;
+}
+
+int store_apply_log_batch(
+        Store *s, const char *node, const char *state_id, const Vigil__LogBatch *b, int64_t now_ms) {
+        sqlite3_stmt *st = s->stmt[STMT_LOG_SET_BATCH];
+        uint64_t last = 0;
+        int r;
+
+        r = log_last_batch(s, node, state_id, &last);
         if (r < 0)
                 return r;
-        total += sqlite3_changes(s->db);
-        if (max_rows > 0 && (unsigned)total < batch) {
-                st = s->stmt[STMT_PRUNE_ROWS];
-                sqlite3_bind_int64(st, 1, (sqlite3_int64)MIN(max_rows, (uint64_t)INT64_MAX));
-                sqlite3_bind_int64(st, 2, batch - total);
-                r = step_done(s->db, st);
+        if (b->id <= last)
+                return 0;
+        bind_text(st, 1, node);
+        bind_text(st, 2, state_id);
+        bind_u64(st, 3, b->id);
+        sqlite3_bind_int64(st, 4, now_ms);
+        r = step_done(s->db, st);
+        for (size_t i = 0; r >= 0 && i < b->n_sources; i++)
+                r = apply_log_source(s, node, b->sources[i], now_ms);
+        return r < 0 ? r : 1;
+}
+
+int store_prune_logs(Store *s, int64_t before_ms, unsigned batch) {
+        /* Signatures before sources: a source whose last signature goes now goes with it. */
+        static const int prune[] = {
+                STMT_LOG_PRUNE_MINUTES, STMT_LOG_PRUNE_SIGNATURES, STMT_LOG_PRUNE_SOURCES};
+        int total = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(prune); i++) {
+                int r = prune_rows(s, prune[i], before_ms, batch);
                 if (r < 0)
                         return r;
-                total += sqlite3_changes(s->db);
+                total += r;
         }
         return total;
+}
+
+typedef struct LogQuery {
+        const StoreLogQuery *q;
+        store_log_source_fn source_fn;
+        store_log_signature_fn signature_fn;
+        void *userdata;
+} LogQuery;
+
+static int compare_most_recent_first(const void *a, const void *b) {
+        const Vigil__LogSignature *x = *(Vigil__LogSignature *const *)a,
+                                  *y = *(Vigil__LogSignature *const *)b;
+        return (x->last_ms < y->last_ms) - (x->last_ms > y->last_ms);
+}
+
+static bool log_signature_wanted(const StoreLogQuery *q, const Vigil__LogSignature *sig) {
+        return (int)sig->level >= q->min_level && sig->last_ms >= q->since_ms;
+}
+
+static int log_source_row(sqlite3_stmt *st, void *ctx) {
+        LogQuery *lq = ctx;
+        Vigil__LogSourceBatch *prev = NULL;
+        _cleanup_(freep) Vigil__LogSignature **v = NULL;
+        size_t n = 0;
+        int r;
+
+        /* Evidence that does not decode (it was never written so) is left out rather than failing. */
+        if (sqlite3_column_type(st, 9) == SQLITE_BLOB)
+                prev = vigil__log_source_batch__unpack(
+                        NULL, (size_t)sqlite3_column_bytes(st, 9), sqlite3_column_blob(st, 9));
+        if (prev && prev->n_previous > 0) {
+                v = calloc(prev->n_previous, sizeof(Vigil__LogSignature *));
+                if (!v) {
+                        vigil__log_source_batch__free_unpacked(prev, NULL);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < prev->n_previous; i++)
+                        if (log_signature_wanted(lq->q, prev->previous[i]))
+                                v[n++] = prev->previous[i];
+                qsort(v, n, sizeof(Vigil__LogSignature *), compare_most_recent_first);
+                if (lq->q->limit > 0)
+                        n = MIN(n, (size_t)lq->q->limit);
+        }
+        StoreLogSource src = {
+                .node = column_text(st, 0),
+                .source = column_text(st, 1),
+                .lines = (uint64_t)sqlite3_column_int64(st, 2),
+                .bytes = (uint64_t)sqlite3_column_int64(st, 3),
+                .lines_cut = (uint64_t)sqlite3_column_int64(st, 4),
+                .bytes_lost = (uint64_t)sqlite3_column_int64(st, 5),
+                .restart_count = (uint32_t)sqlite3_column_int64(st, 6),
+                .updated_ms = sqlite3_column_int64(st, 7),
+                .previous_restart_count = (uint32_t)sqlite3_column_int64(st, 8),
+                .previous = v,
+                .n_previous = n,
+                .warn = (uint64_t)sqlite3_column_int64(st, 10),
+                .error = (uint64_t)sqlite3_column_int64(st, 11),
+                .fatal = (uint64_t)sqlite3_column_int64(st, 12),
+        };
+        r = lq->source_fn(&src, lq->userdata);
+        if (prev)
+                vigil__log_source_batch__free_unpacked(prev, NULL);
+        return r;
+}
+
+static int log_signature_row(sqlite3_stmt *st, void *ctx) {
+        LogQuery *lq = ctx;
+        Vigil__LogSignature sig = VIGIL__LOG_SIGNATURE__INIT;
+        _cleanup_json_ json_object *context = json_tokener_parse(column_text(st, 8));
+        _cleanup_(freep) char **lines = NULL;
+
+        if (json_object_is_type(context, json_type_array) && json_object_array_length(context) > 0) {
+                sig.n_context = json_object_array_length(context);
+                lines = calloc(sig.n_context, sizeof(char *));
+                if (!lines)
+                        return -ENOMEM;
+                for (size_t i = 0; i < sig.n_context; i++)
+                        lines[i] = (char *)strempty(
+                                json_object_get_string(json_object_array_get_idx(context, i)));
+                sig.context = lines;
+        }
+        sig.level = (Vigil__LogLevel)sqlite3_column_int(st, 2);
+        sig.pattern = (char *)column_text(st, 3);
+        sig.count = (uint64_t)sqlite3_column_int64(st, 4);
+        sig.first_ms = sqlite3_column_int64(st, 5);
+        sig.last_ms = sqlite3_column_int64(st, 6);
+        sig.sample = (char *)column_text(st, 7);
+        sig.sample_cut = sqlite3_column_int(st, 9) != 0;
+        return lq->signature_fn(column_text(st, 0), column_text(st, 1), &sig, lq->userdata);
+}
+
+static void bind_log_filter(sqlite3_stmt *st, const StoreLogQuery *q) {
+        if (q->node)
+                bind_text(st, 1, q->node);
+        if (q->source)
+                bind_text(st, 2, q->source);
+        sqlite3_bind_int64(st, 3, q->since_ms);
+}
+
+int store_query_logs(Store *s, const StoreLogQuery *q, store_log_source_fn source_fn,
+        store_log_signature_fn signature_fn, void *userdata) {
+        sqlite3_stmt *sources = s->query[QUERY_LOG_SOURCES], *signatures = s->query[QUERY_LOG_SIGNATURES];
+        LogQuery lq = {.q = q, .source_fn = source_fn, .signature_fn = signature_fn, .userdata = userdata};
+        int r;
+
+        pthread_mutex_lock(&s->rlock);
+        r = step_done(s->rdb, s->query[QUERY_READ_BEGIN]);
+        if (r >= 0) {
+                bind_log_filter(sources, q);
+                r = for_each_row(s->rdb, sources, log_source_row, &lq);
+        }
+        if (r >= 0) {
+                bind_log_filter(signatures, q);
+                sqlite3_bind_int(signatures, 4, q->min_level);
+                sqlite3_bind_int64(signatures, 5, q->limit > 0 ? (sqlite3_int64)q->limit : INT64_MAX);
+                r = for_each_row(s->rdb, signatures, log_signature_row, &lq);
+        }
+        if (!sqlite3_get_autocommit(s->rdb))
+                (void)step_done(s->rdb, s->query[QUERY_READ_END]);
+        pthread_mutex_unlock(&s->rlock);
+        return r;
 }

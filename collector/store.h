@@ -7,10 +7,10 @@
  * state lives in memory (cluster.h) and is loaded from here once at start-up, so no request ever
  * scans a table.
  *
- * Threads: the write side (everything but store_query_events()) is used by one thread at a time,
- * the collector's writer thread (and start-up before it runs). store_query_events() may be called
- * from any thread: it has its own read-only connection, which under WAL never waits for the writer
- * and never sees an uncommitted transaction.
+ * Threads: the write side (everything but store_query_events() and store_query_logs()) is used by
+ * one thread at a time, the collector's writer thread (and start-up before it runs). The two queries
+ * may be called from any thread: they share a read-only connection, which under WAL never waits for
+ * the writer and never sees an uncommitted transaction.
  *
  * Errors are negative errno values; SQLite result codes are translated in exactly one place.
  */
@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 #include "macros.h"
+#include "vigil.pb-c.h"
 
 /* Version of the schema this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct Store Store;
 
@@ -102,3 +103,61 @@ int store_query_events(
  * for long. Must be called inside a transaction. Returns the number of rows deleted.
  */
 int store_prune_events(Store *s, int64_t before_ms, uint64_t max_rows, unsigned batch);
+
+/* ---- log findings (the agents' LogBatches, proto/vigil.proto) ---- */
+
+/*
+ * Applies batch b of node's log state state_id unless it was applied before: batch ids count 1, 2,
+ * 3, ... per state, and only an id above the last one applied for (node, state_id) is applied (for
+ * a state not seen before, none was). Applying adds the batch's line and byte totals, per-minute
+ * counts and signature counts to what is stored (first_ms the earliest, last_ms the latest seen),
+ * keeps the latest sample of each signature, the source's latest restart count and, when the batch
+ * has some, the previous container's evidence. now_ms: the collector's wall clock. Must be called
+ * inside a transaction. Returns 1 when applied, 0 when the batch was not new.
+ */
+int store_apply_log_batch(
+        Store *s, const char *node, const char *state_id, const Vigil__LogBatch *b, int64_t now_ms);
+
+/*
+ * Deletes the minute counts and signatures last seen before before_ms, and the totals of sources
+ * last updated before it that have no signature left, at most batch rows of each per call. Must be
+ * called inside a transaction. Returns the number of rows deleted. (The last applied batch id of
+ * each log state is kept: it is what makes a resent batch harmless.)
+ */
+int store_prune_logs(Store *s, int64_t before_ms, unsigned batch);
+
+typedef struct StoreLogQuery {
+        const char *node; /* NULL: every node */
+        const char *source; /* NULL: every source; else a source name, or a GLOB pattern ("file:*") */
+        int min_level; /* a Vigil__LogLevel: signatures of this level and above (0: all) */
+        int64_t since_ms; /* signatures with last_ms >= since_ms, counts of the minutes ending after it */
+        unsigned limit; /* per source: at most this many signatures and previous ones (0: no limit) */
+} StoreLogQuery;
+
+/* One source of a node. Pointers are borrowed for the duration of the callback. */
+typedef struct StoreLogSource {
+        const char *node;
+        const char *source;
+        uint64_t lines, bytes, lines_cut, bytes_lost; /* totals */
+        uint32_t restart_count;
+        int64_t updated_ms; /* when a batch last had this source (collector's clock) */
+        uint64_t warn, error, fatal; /* events in the minutes of the query's window */
+        /* The latest previous-container evidence, filtered like the signatures, most recent first. */
+        uint32_t previous_restart_count;
+        Vigil__LogSignature **previous;
+        size_t n_previous;
+} StoreLogSource;
+
+typedef int (*store_log_source_fn)(const StoreLogSource *src, void *userdata);
+/* sig's hash is not set. Pointers are borrowed for the duration of the callback. */
+typedef int (*store_log_signature_fn)(
+        const char *node, const char *source, const Vigil__LogSignature *sig, void *userdata);
+
+/*
+ * Calls source_fn for every source matching q's node and source, sorted by node then source, and
+ * then signature_fn for every signature matching q, sorted by node, source and most recent first,
+ * both from one snapshot of the database. A negative return of a callback stops and is returned.
+ * Thread-safe.
+ */
+int store_query_logs(Store *s, const StoreLogQuery *q, store_log_source_fn source_fn,
+        store_log_signature_fn signature_fn, void *userdata);

@@ -1,19 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 #include <stddef.h>
+#include <strings.h>
 
 #include "ctl.h"
 
-static int parse_limit(void *obj, const char *value, char **ret_reason) {
-        CtlSettings *s = obj;
-        unsigned v;
-
-        if (parse_uint(value, &v) < 0) {
+/* A non-negative integer into *ret, noting that it was given. */
+static int parse_given_uint(const char *value, unsigned *ret, bool *ret_given, char **ret_reason) {
+        if (parse_uint(value, ret) < 0) {
                 *ret_reason = strdup("not a non-negative integer");
                 return -EINVAL;
         }
-        s->limit = v;
-        s->limit_set = true;
+        *ret_given = true;
         return 0;
+}
+
+static int parse_limit(void *obj, const char *value, char **ret_reason) {
+        CtlSettings *s = obj;
+        return parse_given_uint(value, &s->limit, &s->limit_set, ret_reason);
+}
+
+static int parse_after_context(void *obj, const char *value, char **ret_reason) {
+        CtlSettings *s = obj;
+        return parse_given_uint(value, &s->after_context, &s->after_context_set, ret_reason);
+}
+
+/* The levels the collector knows, least severe first (proto/vigil.proto LogLevel). */
+static int parse_level(void *obj, const char *value, char **ret_reason) {
+        static const char *const levels[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+        CtlSettings *s = obj;
+
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+                if (strcasecmp(value, levels[i]) == 0) {
+                        char *v = strdup(levels[i]);
+                        if (!v)
+                                return -ENOMEM;
+                        free(s->level);
+                        s->level = v;
+                        return 0;
+                }
+        if (asprintf(ret_reason, "'%s' is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL", value) < 0)
+                *ret_reason = NULL;
+        return -EINVAL;
 }
 
 const ConfigOption ctl_options[] = {
@@ -45,17 +72,38 @@ const ConfigOption ctl_options[] = {
                 .type = CONFIG_STRING,
                 .offset = offsetof(CtlSettings, since),
                 .metavar = "WHEN",
-                .help = "events: newer than WHEN (a duration back from now: 1h, 30m; or UNIX seconds)"},
+                .help = "events, logs: newer than WHEN (a duration back from now: 1h, 30m; or UNIX "
+                        "seconds)"},
         {.key = "node",
                 .type = CONFIG_STRING,
                 .offset = offsetof(CtlSettings, node),
                 .metavar = "NAME",
-                .help = "events: only events of node NAME"},
+                .help = "events, logs: only those of node NAME"},
+        {.key = "source",
+                .type = CONFIG_STRING,
+                .offset = offsetof(CtlSettings, source),
+                .metavar = "SOURCE",
+                .help = "logs: only this log source (pod:NS/POD/CONTAINER, file:/PATH, journal:UNIT) or "
+                        "those matching a GLOB pattern (pod:alluxio/*)"},
+        {.key = "level",
+                .type = CONFIG_CUSTOM,
+                .offset = offsetof(CtlSettings, level),
+                .metavar = "LEVEL",
+                .help = "logs: only events of LEVEL and above (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)",
+                .parse = parse_level},
+        {.key = "after_context",
+                .short_flag = 'A',
+                .type = CONFIG_CUSTOM,
+                .offset = offsetof(CtlSettings, after_context),
+                .metavar = "N",
+                .help = "logs: print N context lines after each sample, like grep -A (1)",
+                .parse = parse_after_context},
         {.key = "limit",
                 .type = CONFIG_CUSTOM,
                 .offset = offsetof(CtlSettings, limit),
                 .metavar = "N",
-                .help = "events: at most N events; status: at most N failing nodes (20; 0: all)",
+                .help = "events: at most N events; logs: at most N signatures per source (20); status: at "
+                        "most N failing nodes (20; 0: all)",
                 .parse = parse_limit},
         {.key = "runbook",
                 .type = CONFIG_BOOL,
@@ -67,13 +115,14 @@ const size_t ctl_options_count = ELEMENTSOF(ctl_options);
 int ctl_settings_init(CtlSettings *s) {
         const char *e = getenv("VIGIL_COLLECTOR");
 
-        *s = (CtlSettings){.timeout = CTL_DEFAULT_TIMEOUT};
+        *s = (CtlSettings){.timeout = CTL_DEFAULT_TIMEOUT, .after_context = CTL_LOGS_DEFAULT_CONTEXT};
         s->collector = strdup(isempty(e) ? CTL_DEFAULT_COLLECTOR : e);
         return s->collector ? 0 : -ENOMEM;
 }
 
 void ctl_settings_done(CtlSettings *s) {
         config_free_fields(ctl_options, ctl_options_count, s);
+        s->level = mfree(s->level); /* a CONFIG_CUSTOM field: not freed by the table */
 }
 
 static int make_usage_error(char **ret_error, const char *message) {

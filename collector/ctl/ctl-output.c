@@ -74,3 +74,14 @@ int ctl_status_compare(const char *a, const char *b) {
                 return 0;
         return vigil_status_worst(x, y) == x ? -1 : 1;
 }
+
+json_object *ctl_get_array(json_object *o, const char *key) {
+        json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+                return NULL;
+        return v;
+}
+
+const char *ctl_plural(int64_t n) {
+        return n == 1 ? "" : "s";
+}

@@ -10,13 +10,6 @@ int ctl_cluster_status(json_object *cluster) {
         return s ? ctl_exit_code_from_string(s) : -EBADMSG;
 }
 
-static json_object *get_array(json_object *o, const char *key) {
-        json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
-                return NULL;
-        return v;
-}
-
 static bool is_ok(json_object *o) {
         return ctl_exit_code_from_string(json_get_string(o, "status", NULL)) == VIGIL_OK;
 }
@@ -91,10 +84,50 @@ static void print_etcd(json_object *cluster, bool color, FILE *f) {
                 fprintf(f, "      %s\n", json_get_string(etcd, "message", ""));
 }
 
+/* The keys of the per-status counts of the collector's answers. */
+static const char *const status_keys[] = {"ok", "warn", "crit", "unknown"};
+
+/*
+ * "logs: 12 errors, 3 warnings in the last hour from 4 sources; burst: node-a pod:ns/pod/c (CRIT)",
+ * from the logs.errors checks of the fresh nodes; nothing when no agent watches a log.
+ */
+static void print_logs(json_object *cluster, FILE *f) {
+        json_object *logs = NULL, *sources = NULL, *failing;
+        int64_t total = 0, errors, warnings, listed, unknown;
+
+        if (!json_object_object_get_ex(cluster, "logs", &logs) ||
+                !json_object_is_type(logs, json_type_object))
+                return;
+        json_object_object_get_ex(logs, "sources", &sources);
+        for (size_t i = 0; i < ELEMENTSOF(status_keys); i++)
+                total += json_get_int(sources, status_keys[i], 0);
+        if (total == 0)
+                return;
+        errors = json_get_int(logs, "errors_last_hour", 0);
+        warnings = json_get_int(logs, "warnings_last_hour", 0);
+        fprintf(f,
+                "logs: %" PRId64 " error%s, %" PRId64 " warning%s in the last hour from %" PRId64
+                " source%s",
+                errors, ctl_plural(errors), warnings, ctl_plural(warnings), total, ctl_plural(total));
+        failing = ctl_get_array(logs, "failing");
+        listed = failing ? (int64_t)json_object_array_length(failing) : 0;
+        for (int64_t i = 0; i < listed; i++) {
+                json_object *src = json_object_array_get_idx(failing, (size_t)i);
+                fprintf(f, "%s%s %s (%s)", i == 0 ? "; burst: " : ", ", json_get_string(src, "node", "?"),
+                        json_get_string(src, "source", "?"), json_get_string(src, "status", "?"));
+        }
+        int64_t more = json_get_int(sources, "warn", 0) + json_get_int(sources, "crit", 0) - listed;
+        if (listed > 0 && more > 0)
+                fprintf(f, " and %" PRId64 " more", more);
+        unknown = json_get_int(sources, "unknown", 0);
+        if (unknown > 0)
+                fprintf(f, "; %" PRId64 " unreadable", unknown);
+        fputc('\n', f);
+}
+
 static void print_families(json_object *cluster, FILE *f) {
-        static const char *const cols[] = {"ok", "warn", "crit", "unknown"};
         static const char *const heads[] = {"OK", "WARN", "CRIT", "UNKNOWN"};
-        json_object *families = get_array(cluster, "families");
+        json_object *families = ctl_get_array(cluster, "families");
         size_t n = families ? json_object_array_length(families) : 0, w = strlen("FAMILY");
 
         if (n == 0)
@@ -102,15 +135,15 @@ static void print_families(json_object *cluster, FILE *f) {
         for (size_t i = 0; i < n; i++)
                 w = MAX(w, strlen(json_get_string(json_object_array_get_idx(families, i), "family", "?")));
         fprintf(f, "\n%-*s", (int)w, "FAMILY");
-        for (size_t c = 0; c < ELEMENTSOF(cols); c++)
+        for (size_t c = 0; c < ELEMENTSOF(heads); c++)
                 fprintf(f, "  %*s", (int)MAX(strlen(heads[c]), 4u), heads[c]);
         fputc('\n', f);
         for (size_t i = 0; i < n; i++) {
                 json_object *fam = json_object_array_get_idx(families, i);
                 fprintf(f, "%-*s", (int)w, json_get_string(fam, "family", "?"));
-                for (size_t c = 0; c < ELEMENTSOF(cols); c++)
+                for (size_t c = 0; c < ELEMENTSOF(heads); c++)
                         fprintf(f, "  %*" PRId64, (int)MAX(strlen(heads[c]), 4u),
-                                json_get_int(fam, cols[c], 0));
+                                json_get_int(fam, status_keys[c], 0));
                 fputc('\n', f);
         }
 }
@@ -122,7 +155,7 @@ static int compare_nodes(const void *a, const void *b) {
 }
 
 static int print_failing_nodes(json_object *cluster, unsigned max_nodes, bool color, FILE *f) {
-        json_object *nodes = get_array(cluster, "nodes");
+        json_object *nodes = ctl_get_array(cluster, "nodes");
         size_t n = nodes ? json_object_array_length(nodes) : 0, nfailing = 0, shown, wname = 0, wtarget = 0;
         _cleanup_(freep) json_object **v = calloc(n ?: 1, sizeof(json_object *));
 
@@ -144,7 +177,7 @@ static int print_failing_nodes(json_object *cluster, unsigned max_nodes, bool co
         shown = max_nodes > 0 ? MIN(nfailing, (size_t)max_nodes) : nfailing;
 
         for (size_t i = 0; i < shown; i++) {
-                json_object *checks = get_array(v[i], "checks");
+                json_object *checks = ctl_get_array(v[i], "checks");
                 for (size_t j = 0; checks && j < json_object_array_length(checks); j++) {
                         json_object *c = json_object_array_get_idx(checks, j);
                         if (is_ok(c))
@@ -156,7 +189,7 @@ static int print_failing_nodes(json_object *cluster, unsigned max_nodes, bool co
 
         fprintf(f, "\nfailing nodes:\n");
         for (size_t i = 0; i < shown; i++) {
-                json_object *checks = get_array(v[i], "checks");
+                json_object *checks = ctl_get_array(v[i], "checks");
                 char age[64];
 
                 ctl_format_age(age, sizeof(age), json_get_double(v[i], "last_report_age_s", -1));
@@ -193,6 +226,7 @@ int ctl_status_render(json_object *cluster, unsigned max_nodes, bool color, FILE
         print_agents(cluster, f);
         print_csi(cluster, f);
         print_etcd(cluster, color, f);
+        print_logs(cluster, f);
         print_families(cluster, f);
         r = print_failing_nodes(cluster, max_nodes, color, f);
         return r < 0 ? r : status;

@@ -5,8 +5,8 @@
  * vigilctl's building blocks, kept apart from main.c so they can be tested without a collector:
  * the settings and their argv parsing (ctl-options.c), the blocking JSON client (ctl-client.c),
  * output helpers (ctl-output.c) and one renderer per command (ctl-status.c, ctl-nodes.c,
- * ctl-events.c). Renderers take a parsed collector answer and a FILE *, print the human view and
- * return the status the command exits with; they never log and never touch the network.
+ * ctl-events.c, ctl-logs.c, ctl-etcd.c). Renderers take a parsed collector answer and a FILE *, print the
+ * human view and return the status the command exits with; they never log and never touch the network.
  */
 
 #include <json-c/json.h>
@@ -21,6 +21,8 @@
 #define CTL_DEFAULT_TIMEOUT (5 * USEC_PER_SEC)
 /* `status` lists at most this many failing nodes unless --limit says otherwise. */
 #define CTL_STATUS_DEFAULT_NODES 20
+/* `logs` shows this many context lines after each sample unless -A says otherwise. */
+#define CTL_LOGS_DEFAULT_CONTEXT 1
 
 /* Usage errors, an unreachable collector and bad answers all exit UNKNOWN (Nagios convention). */
 #define CTL_EXIT_ERROR ((int)VIGIL_UNKNOWN)
@@ -33,9 +35,14 @@ typedef struct CtlSettings {
         char *ca_file; /* owned, NULL: the system's CAs */
         bool json;
         usec_t timeout;
-        char *since; /* events only, owned */
-        char *node; /* events only, owned */
-        unsigned limit; /* events: max events; status: max failing nodes listed; 0: default */
+        char *since; /* events and logs, owned */
+        char *node; /* events and logs, owned */
+        char *source; /* logs only, owned */
+        char *level; /* logs only, owned: TRACE, DEBUG, INFO, WARN, ERROR or FATAL */
+        unsigned after_context; /* logs: context lines shown after each sample */
+        bool after_context_set;
+        unsigned limit; /* events: max events; logs: max signatures per source; status: max failing
+                         * nodes listed; 0: default */
         bool limit_set;
         bool runbook; /* etcd only: print the rebuild runbook */
 } CtlSettings;
@@ -115,6 +122,12 @@ const char *ctl_format_age(char *buf, size_t size, double age_s);
 /* More severe first: CRIT, UNKNOWN, WARN, OK (the order of vigil_status_worst()). */
 int ctl_status_compare(const char *a, const char *b);
 
+/* The array under key in o (borrowed), or NULL when o has no array there. */
+json_object *ctl_get_array(json_object *o, const char *key);
+
+/* "" for 1, else "s": "1 error", "2 errors". */
+const char *ctl_plural(int64_t n);
+
 /* ------------------------------------------------------------------ renderers */
 
 /*
@@ -138,6 +151,14 @@ int ctl_node_render(json_object *node, bool color, FILE *f);
 
 /* The `events` table from GET /v1/events. Returns 0, or -EBADMSG when there is no events list. */
 int ctl_events_render(json_object *events, bool color, FILE *f);
+
+/*
+ * The `logs` view from GET /v1/logs, in the manner of grep -A: per node and source a header line
+ * (counts, restarts), then per signature its sample behind a count and time annotation and up to
+ * after_context of its context lines, "--" between signatures when context is shown; the previous
+ * container's evidence under a header of its own. Returns 0, or -EBADMSG without a logs list.
+ */
+int ctl_logs_render(json_object *logs, unsigned after_context, bool color, FILE *f);
 
 /*
  * Renders GET /v1/etcd (members table, leader, workers, outage, checks) to f; returns the exit

@@ -31,6 +31,9 @@ static void help(const CtlSettings *s, FILE *f) {
                 "  node NAME                      one node with all its checks\n"
                 "  events [--since WHEN] [--node NAME] [--limit N]\n"
                 "                                 status changes, oldest first\n"
+                "  logs [--node NAME] [--source SOURCE] [--level LEVEL] [-A N] [--since WHEN] [--limit N]\n"
+                "                                 what the agents found in the logs, per node and source,\n"
+                "                                 the way grep -A shows it\n"
                 "  etcd [--runbook]               etcd members, leader, workers, outage; --runbook: how to\n"
                 "                                 rebuild a lost etcd\n"
                 "\n"
@@ -40,8 +43,8 @@ static void help(const CtlSettings *s, FILE *f) {
                 "\n"
                 "Exit status (Nagios convention): 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN.\n"
                 "  status and node exit with the status shown, nodes with the worst node status,\n"
-                "  events with 0. 3 also when the collector cannot be reached, refuses the token or\n"
-                "  answers something that is not valid JSON, and for usage errors.\n"
+                "  events and logs with 0. 3 also when the collector cannot be reached, refuses the\n"
+                "  token or answers something that is not valid JSON, and for usage errors.\n"
                 "\n"
                 "See docs/vigilctl.md for examples.\n");
 }
@@ -206,10 +209,9 @@ static int since_to_unix_seconds(const char *since, char **ret) {
         return 0;
 }
 
-static int verb_events(Ctl *c, char **args) {
-        _cleanup_json_ json_object *o = NULL;
-        _cleanup_(freep) char *path = strdup("/v1/events");
-        const CtlSettings *s = c->settings;
+/* *ret = base followed by the query of --since, --node and --limit (events and logs share them). */
+static int listing_path(const CtlSettings *s, const char *base, char **ret) {
+        _cleanup_(freep) char *path = strdup(base);
         int r;
 
         if (!path)
@@ -233,16 +235,57 @@ static int verb_events(Ctl *c, char **args) {
                 if (ctl_url_append_query(&path, "limit", n) < 0)
                         return log_oom();
         }
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
+/* GETs path and prints the answer: as JSON with --json, else as render() shows it. Exits 0. */
+static int show_listing(Ctl *c, const char *path, const char *expected,
+        int (*render)(json_object *o, const CtlSettings *s, bool color, FILE *f)) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
 
         r = get(c, path, &o);
         if (r < 0)
                 return r;
         if (c->settings->json)
                 return print_json(o);
-        r = ctl_events_render(o, c->color, stdout);
+        r = render(o, c->settings, c->color, stdout);
         if (r < 0)
-                return log_unexpected_answer(c, path, "an \"events\" list");
+                return log_unexpected_answer(c, path, expected);
         return 0;
+}
+
+static int render_events(json_object *o, const CtlSettings *s, bool color, FILE *f) {
+        return ctl_events_render(o, color, f);
+}
+
+static int verb_events(Ctl *c, char **args) {
+        _cleanup_(freep) char *path = NULL;
+        int r;
+
+        r = listing_path(c->settings, "/v1/events", &path);
+        if (r < 0)
+                return r;
+        return show_listing(c, path, "an \"events\" list", render_events);
+}
+
+static int render_logs(json_object *o, const CtlSettings *s, bool color, FILE *f) {
+        return ctl_logs_render(o, s->after_context, color, f);
+}
+
+static int verb_logs(Ctl *c, char **args) {
+        _cleanup_(freep) char *path = NULL;
+        const CtlSettings *s = c->settings;
+        int r;
+
+        r = listing_path(s, "/v1/logs", &path);
+        if (r < 0)
+                return r;
+        if ((s->source && ctl_url_append_query(&path, "source", s->source) < 0) ||
+                (s->level && ctl_url_append_query(&path, "level", s->level) < 0))
+                return log_oom();
+        return show_listing(c, path, "a \"logs\" list", render_logs);
 }
 
 #include "etcd-doc.h"
@@ -267,19 +310,26 @@ static int verb_etcd(Ctl *c, char **args) {
         return show(c, o, "/v1/etcd", document_status, ctl_etcd_render, "a \"status\"");
 }
 
+/* Which of the command-specific options a command takes. */
+enum {
+        VERB_SINCE_NODE = 1 << 0, /* --since, --node */
+        VERB_LOG_FILTERS = 1 << 1, /* --source, --level, -A */
+};
+
 typedef struct Verb {
         const char *name;
         unsigned n_args; /* after the command name */
-        bool event_options;
+        unsigned options;
         int (*run)(Ctl *c, char **args);
 } Verb;
 
 static const Verb verbs[] = {
-        {"status", 0, false, verb_status},
-        {"nodes", 0, false, verb_nodes},
-        {"node", 1, false, verb_node},
-        {"events", 0, true, verb_events},
-        {"etcd", 0, false, verb_etcd},
+        {"status", 0, 0, verb_status},
+        {"nodes", 0, 0, verb_nodes},
+        {"node", 1, 0, verb_node},
+        {"events", 0, VERB_SINCE_NODE, verb_events},
+        {"logs", 0, VERB_SINCE_NODE | VERB_LOG_FILTERS, verb_logs},
+        {"etcd", 0, 0, verb_etcd},
 };
 
 static int run(int argc, char **argv) {
@@ -307,8 +357,8 @@ static int run(int argc, char **argv) {
                 return 0;
         }
         if (!args)
-                return log_error_errno(
-                        -EINVAL, "missing command: status, nodes, node NAME or events (see --help)");
+                return log_error_errno(-EINVAL,
+                        "missing command: status, nodes, node NAME, events, logs or etcd (see --help)");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(args[0], verbs[i].name))
                         verb = &verbs[i];
@@ -319,8 +369,13 @@ static int run(int argc, char **argv) {
                         strv_length(args) < verb->n_args + 1 ? "missing argument" : "too many arguments");
         if (settings.runbook && !streq(verb->name, "etcd"))
                 return log_error_errno(-EINVAL, "%s: --runbook applies to etcd only", verb->name);
-        if (!verb->event_options && (settings.since || settings.node))
-                return log_error_errno(-EINVAL, "%s: --since and --node apply to events only", verb->name);
+        if (!(verb->options & VERB_SINCE_NODE) && (settings.since || settings.node))
+                return log_error_errno(
+                        -EINVAL, "%s: --since and --node apply to events and logs only", verb->name);
+        if (!(verb->options & VERB_LOG_FILTERS) &&
+                (settings.source || settings.level || settings.after_context_set))
+                return log_error_errno(
+                        -EINVAL, "%s: --source, --level and -A apply to logs only", verb->name);
 
         if (settings.token_file) {
                 r = read_token_file(settings.token_file, &token);

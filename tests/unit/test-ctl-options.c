@@ -87,6 +87,31 @@ static void test_event_options(void **state) {
         assert_int_equal(p.s.limit, 0);
 }
 
+static void test_log_options(void **state) {
+        _cleanup_(parsed_done) Parsed defaults = parse("logs", NULL);
+        _cleanup_(parsed_done) Parsed p = parse("logs", "--node", "n1", "--source", "pod:alluxio/*",
+                "--level", "error", "-A", "0", "--since", "1h", NULL);
+        _cleanup_(parsed_done) Parsed bad_level = parse("logs", "--level", "LOUD", NULL);
+        _cleanup_(parsed_done) Parsed bad_context = parse("logs", "-A", "x", NULL);
+
+        assert_int_equal(defaults.r, 0);
+        assert_int_equal(defaults.s.after_context, 1);
+        assert_false(defaults.s.after_context_set);
+        assert_null(defaults.s.level);
+        assert_int_equal(p.r, 0);
+        assert_string_equal(p.s.node, "n1");
+        assert_string_equal(p.s.source, "pod:alluxio/*");
+        assert_string_equal(p.s.level, "ERROR");
+        assert_int_equal(p.s.after_context, 0);
+        assert_true(p.s.after_context_set);
+        assert_string_equal(p.s.since, "1h");
+        assert_int_equal(bad_level.r, -EINVAL);
+        assert_non_null(strstr(bad_level.error, "--level"));
+        assert_non_null(strstr(bad_level.error, "'LOUD'"));
+        assert_int_equal(bad_context.r, -EINVAL);
+        assert_non_null(strstr(bad_context.error, "--after-context"));
+}
+
 static void test_double_dash_ends_options(void **state) {
         _cleanup_(parsed_done) Parsed p = parse("node", "--", "--json", NULL);
 
@@ -136,6 +161,7 @@ int main(void) {
                 cmocka_unit_test(test_collector_from_environment_and_flag_wins),
                 cmocka_unit_test(test_options_before_and_after_the_command_read_the_same),
                 cmocka_unit_test(test_event_options),
+                cmocka_unit_test(test_log_options),
                 cmocka_unit_test(test_double_dash_ends_options),
                 cmocka_unit_test(test_help_and_version_anywhere),
                 cmocka_unit_test(test_usage_errors_name_the_option),

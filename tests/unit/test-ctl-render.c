@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vigilctl's `nodes`, `node` and `events` views rendered from fixed collector answers. */
+/* vigilctl's `nodes`, `node`, `events` and `logs` views rendered from fixed collector answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +118,99 @@ static void test_events_empty_and_malformed(void **state) {
         assert_int_equal(r, -EBADMSG);
 }
 
+/* Two sources of node-a (the pod with a previous container) and one of node-b, as GET /v1/logs. */
+static const char logs[] =
+        "{\"since_ms\": 0, \"logs\": ["
+        " {\"node\": \"node-a\", \"source\": \"pod:alluxio/alluxio-worker-0/worker\", \"restart_count\": 3,"
+        "  \"lines\": 1000, \"bytes\": 100000, \"lines_cut\": 2, \"bytes_lost\": 0,"
+        "  \"counts\": {\"warn\": 2, \"error\": 5, \"fatal\": 0},"
+        "  \"signatures\": ["
+        "   {\"level\": \"WARN\", \"pattern\": \"Slow RPC #ms\", \"count\": 2, \"first_ms\": 1764075600000,"
+        "    \"last_ms\": 1764075660000, \"sample\": \"WARN Slow RPC 812ms\", \"context\": [],"
+        "    \"sample_cut\": false},"
+        "   {\"level\": \"ERROR\", \"pattern\": \"Failed to list #\", \"count\": 5,"
+        "    \"first_ms\": 1764075590000, \"last_ms\": 1764075599000,"
+        "    \"sample\": \"ERROR Failed to list hdfs://ns/a\","
+        "    \"context\": [\"    at Client.list(Client.java:42)\", \"    at Worker.run(Worker.java:7)\"],"
+        "    \"sample_cut\": true}],"
+        "  \"previous\": {\"restart_count\": 2, \"signatures\": ["
+        "   {\"level\": \"FATAL\", \"pattern\": \"OutOfMemoryError\", \"count\": 1,"
+        "    \"first_ms\": 1764075000000, \"last_ms\": 1764075000000,"
+        "    \"sample\": \"FATAL java.lang.OutOfMemoryError: Java heap space\","
+        "    \"context\": [\"    at Buffer.alloc\"], \"sample_cut\": false}]}},"
+        " {\"node\": \"node-b\", \"source\": \"file:/var/log/alluxio/master.log\", \"restart_count\": 0,"
+        "  \"lines\": 10, \"bytes\": 1000, \"lines_cut\": 0, \"bytes_lost\": 4096,"
+        "  \"counts\": {\"warn\": 0, \"error\": 1, \"fatal\": 0},"
+        "  \"signatures\": ["
+        "   {\"level\": \"ERROR\", \"pattern\": \"Lost leadership\", \"count\": 1,"
+        "    \"first_ms\": 1764075600000, \"last_ms\": 1764075600000,"
+        "    \"sample\": \"ERROR Lost leadership\", \"context\": [\"  term 7\"], \"sample_cut\": false}],"
+        "  \"previous\": null}]}";
+
+static unsigned logs_after_context;
+
+static int render_logs_with_context(json_object *o, bool color, FILE *f) {
+        return ctl_logs_render(o, logs_after_context, color, f);
+}
+
+static char *render_logs(unsigned after_context, const char *text, int *ret) {
+        logs_after_context = after_context;
+        return render(render_logs_with_context, text, ret);
+}
+
+static void test_logs_read_like_grep_after_context(void **state) {
+        int r;
+        _cleanup_(freep) char *out = NULL;
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        out = render_logs(1, logs, &r);
+        assert_int_equal(r, 0);
+        assert_string_equal(out,
+                "==> node-a pod:alluxio/alluxio-worker-0/worker <== 5 errors, 2 warnings, 0 fatal; restarts "
+                "3; "
+                "2 lines cut\n"
+                "[WARN 2x 2025-11-25 13:00:00 .. 13:01:00] WARN Slow RPC 812ms\n"
+                "--\n"
+                "[ERROR 5x 2025-11-25 12:59:50 .. 12:59:59] ERROR Failed to list hdfs://ns/a [cut]\n"
+                "    at Client.list(Client.java:42)\n"
+                "--\n"
+                "previous container (restart 2):\n"
+                "[FATAL 1x 2025-11-25 12:50:00] FATAL java.lang.OutOfMemoryError: Java heap space\n"
+                "    at Buffer.alloc\n"
+                "--\n"
+                "==> node-b file:/var/log/alluxio/master.log <== 1 error, 0 warnings, 0 fatal; 4096 bytes "
+                "lost "
+                "unread\n"
+                "[ERROR 1x 2025-11-25 13:00:00] ERROR Lost leadership\n"
+                "  term 7\n");
+}
+
+static void test_logs_without_context_have_no_separators(void **state) {
+        int r;
+        _cleanup_(freep) char *none = render_logs(0, logs, &r), *more = NULL;
+
+        assert_int_equal(r, 0);
+        assert_null(strstr(none, "--\n"));
+        assert_null(strstr(none, "    at "));
+        assert_non_null(
+                strstr(none, "] ERROR Failed to list hdfs://ns/a [cut]\nprevious container (restart 2):\n"));
+        /* More context than there is: all of it, nothing more. */
+        more = render_logs(5, logs, &r);
+        assert_non_null(
+                strstr(more, "    at Client.list(Client.java:42)\n    at Worker.run(Worker.java:7)\n--\n"));
+}
+
+static void test_logs_empty_and_malformed(void **state) {
+        int r;
+        _cleanup_(freep) char *empty = render_logs(1, "{\"since_ms\": 0, \"logs\": []}", &r);
+
+        assert_int_equal(r, 0);
+        assert_string_equal(empty, "no log findings\n");
+        free(render_logs(1, "{\"events\": []}", &r));
+        assert_int_equal(r, -EBADMSG);
+}
+
 static void test_url_helpers_escape(void **state) {
         _cleanup_(freep) char *path = NULL, *url = strdup("/v1/events");
 
@@ -135,6 +228,9 @@ int main(void) {
                 cmocka_unit_test(test_node_view_has_header_and_checks_worst_first),
                 cmocka_unit_test(test_events_table_shows_local_time_and_transition),
                 cmocka_unit_test(test_events_empty_and_malformed),
+                cmocka_unit_test(test_logs_read_like_grep_after_context),
+                cmocka_unit_test(test_logs_without_context_have_no_separators),
+                cmocka_unit_test(test_logs_empty_and_malformed),
                 cmocka_unit_test(test_url_helpers_escape),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,47 @@ static void test_status_shows_csi_and_etcd_lines_when_the_collector_has_them(voi
         assert_null(strstr(screen, "csi plugins:"));
 }
 
+/* The screen of an OK cluster with n_ok log sources, all OK, that saw errors errors. */
+static char *render_quiet_logs(int n_ok, int errors, int *ret_status) {
+        _cleanup_(freep) char *text = NULL;
+        assert_true(
+                asprintf(&text,
+                        "{\"status\": \"OK\", \"logs\": {\"sources\": {\"ok\": %d, \"warn\": 0, \"crit\": "
+                        "0, \"unknown\": 0}, \"errors_last_hour\": %d, \"warnings_last_hour\": 0, "
+                        "\"failing\": []}}",
+                        n_ok, errors) > 0);
+        return render(text, 20, ret_status);
+}
+
+static void test_status_shows_the_log_findings_of_the_last_hour(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(
+                "{\"status\": \"CRIT\", \"agents\": {\"ready\": 3, \"expected\": 3, \"percent\": 100},"
+                " \"logs\": {\"sources\": {\"ok\": 1, \"warn\": 1, \"crit\": 2, \"unknown\": 1},"
+                "  \"errors_last_hour\": 12, \"warnings_last_hour\": 1,"
+                "  \"failing\": [{\"node\": \"node-a\", \"source\": \"pod:alluxio/alluxio-worker-0/worker\","
+                "   \"status\": \"CRIT\"},"
+                "   {\"node\": \"node-b\", \"source\": \"journal:alluxio-fuse.service\", \"status\": "
+                "\"CRIT\"}]}}",
+                20, &s);
+
+        /* Five sources, four of them failing, of which the collector listed two. */
+        assert_true(has_line(screen,
+                "logs: 12 errors, 1 warning in the last hour from 5 sources; burst: node-a "
+                "pod:alluxio/alluxio-worker-0/worker (CRIT), node-b journal:alluxio-fuse.service (CRIT) "
+                "and 1 more; 1 unreadable"));
+        free(screen);
+        screen = render_quiet_logs(1, 1, &s);
+        assert_true(has_line(screen, "logs: 1 error, 0 warnings in the last hour from 1 source"));
+        free(screen);
+        /* No agent watches a log (or an older collector): no line. */
+        screen = render_quiet_logs(0, 0, &s);
+        assert_null(strstr(screen, "logs:"));
+        free(screen);
+        screen = render(cluster_ok, 20, &s);
+        assert_null(strstr(screen, "logs:"));
+}
+
 static void test_status_counts_nodes_per_check_family(void **state) {
         int s;
         _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
@@ -217,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_status_shows_agents_ready_in_kubectl_form),
                 cmocka_unit_test(test_status_agents_percent_never_rounds_up_to_100),
                 cmocka_unit_test(test_status_shows_csi_and_etcd_lines_when_the_collector_has_them),
+                cmocka_unit_test(test_status_shows_the_log_findings_of_the_last_hour),
                 cmocka_unit_test(test_status_counts_nodes_per_check_family),
                 cmocka_unit_test(test_status_lists_failing_checks_under_their_node),
                 cmocka_unit_test(test_status_limits_the_failing_nodes_listed),

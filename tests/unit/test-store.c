@@ -313,6 +313,447 @@ static void test_newer_schema_is_refused(void **state) {
         assert_int_equal(store_open(f->path, &f->store), -EPROTONOSUPPORT);
 }
 
+/* ---- log findings ---- */
+
+#define MINUTE_MS 60000LL
+
+/* One batch of a report: one source with one signature (and its minute), and maybe evidence of a
+ * previous container. */
+typedef struct LogSpec {
+        uint64_t id;
+        const char *source;
+        Vigil__LogLevel level;
+        const char *pattern; /* also makes the signature's hash */
+        uint64_t count;
+        int64_t first_ms, last_ms;
+        const char *sample;
+        uint64_t lines;
+        uint32_t restart_count;
+        uint32_t previous_restart; /* 0: no previous-container evidence */
+} LogSpec;
+
+static uint64_t fnv1a(const char *s) {
+        uint64_t h = 14695981039346656037ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return h;
+}
+
+/* Packs a report of node at seq (boot b1) carrying, for log state `state`, one batch per spec. */
+static size_t make_logs_report(uint8_t *buf, size_t buf_size, const char *node, uint64_t seq,
+        const char *state, const LogSpec *specs, size_t n) {
+        Vigil__NodeReport r = VIGIL__NODE_REPORT__INIT;
+        Vigil__LogBatch b[4], *bp[4];
+        Vigil__LogSourceBatch src[4], *srcp[4];
+        Vigil__LogSignature sig[4], *sigp[4], prev[4], *prevp[4];
+        Vigil__LogMinute min[4], *minp[4];
+        static char *context[] = {(char *)"    at Frame.one", (char *)"    at Frame.two"};
+
+        assert_true(n <= 4);
+        r.node = (char *)node;
+        r.boot_id = (char *)"b1";
+        r.seq = seq;
+        r.interval_ms = 1000;
+        r.log_state_id = (char *)state;
+        for (size_t i = 0; i < n; i++) {
+                const LogSpec *sp = &specs[i];
+                vigil__log_batch__init(&b[i]);
+                vigil__log_source_batch__init(&src[i]);
+                vigil__log_signature__init(&sig[i]);
+                vigil__log_minute__init(&min[i]);
+                sig[i].hash = fnv1a(sp->pattern);
+                sig[i].level = sp->level;
+                sig[i].pattern = (char *)sp->pattern;
+                sig[i].count = sp->count;
+                sig[i].first_ms = sp->first_ms;
+                sig[i].last_ms = sp->last_ms;
+                sig[i].sample = (char *)sp->sample;
+                sig[i].context = context;
+                sig[i].n_context = ELEMENTSOF(context);
+                sigp[i] = &sig[i];
+                min[i].minute_ms = sp->last_ms / MINUTE_MS * MINUTE_MS;
+                min[i].warn = sp->level == VIGIL__LOG_LEVEL__LOG_LEVEL_WARN ? sp->count : 0;
+                min[i].error = sp->level == VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR ? sp->count : 0;
+                min[i].fatal = sp->level == VIGIL__LOG_LEVEL__LOG_LEVEL_FATAL ? sp->count : 0;
+                minp[i] = &min[i];
+                src[i].source = (char *)sp->source;
+                src[i].lines = sp->lines;
+                src[i].bytes = sp->lines * 100;
+                src[i].restart_count = sp->restart_count;
+                src[i].minutes = &minp[i];
+                src[i].n_minutes = 1;
+                src[i].signatures = &sigp[i];
+                src[i].n_signatures = 1;
+                if (sp->previous_restart > 0) {
+                        vigil__log_signature__init(&prev[i]);
+                        prev[i].hash = 1;
+                        prev[i].level = VIGIL__LOG_LEVEL__LOG_LEVEL_FATAL;
+                        prev[i].pattern = (char *)"OutOfMemoryError: Java heap space";
+                        prev[i].count = 1;
+                        prev[i].first_ms = prev[i].last_ms = sp->last_ms - 1000;
+                        prev[i].sample = (char *)"FATAL OutOfMemoryError: Java heap space";
+                        prevp[i] = &prev[i];
+                        src[i].previous = &prevp[i];
+                        src[i].n_previous = 1;
+                        src[i].previous_restart_count = sp->previous_restart;
+                }
+                srcp[i] = &src[i];
+                b[i].id = sp->id;
+                b[i].sealed_ms = sp->last_ms;
+                b[i].sources = &srcp[i];
+                b[i].n_sources = 1;
+                bp[i] = &b[i];
+        }
+        r.log_batches = bp;
+        r.n_log_batches = n;
+        size_t size = vigil__node_report__get_packed_size(&r);
+        assert_true(size <= buf_size);
+        return vigil__node_report__pack(&r, buf);
+}
+
+static ClusterResult apply_logs(
+        Fixture *f, const char *node, uint64_t seq, const char *state, const LogSpec *specs, size_t n) {
+        uint8_t buf[4096];
+        size_t size = make_logs_report(buf, sizeof(buf), node, seq, state, specs, n);
+        ClusterReport item = {
+                .report = vigil__node_report__unpack(NULL, size, buf), .raw = buf, .raw_size = size};
+        assert_non_null(item.report);
+        assert_int_equal(cluster_apply(f->cluster, &item, 1, T0_MONO, T0_MS), 0);
+        return item.result;
+}
+
+typedef struct LogRow {
+        char node[16], source[64];
+        uint64_t lines, warn, error, fatal;
+        uint32_t restart_count, previous_restart_count;
+        size_t n_previous;
+        char previous_pattern[64];
+} LogRow;
+
+typedef struct SigRow {
+        char node[16], source[64], pattern[64], sample[64], context0[64];
+        int level;
+        uint64_t count;
+        int64_t first_ms, last_ms;
+        size_t n_context;
+} SigRow;
+
+typedef struct LogResult {
+        size_t n_sources, n_sigs;
+        LogRow src[8];
+        SigRow sig[8];
+} LogResult;
+
+static int collect_log_source(const StoreLogSource *s, void *userdata) {
+        LogResult *l = userdata;
+        assert_true(l->n_sources < ELEMENTSOF(l->src));
+        LogRow *row = &l->src[l->n_sources++];
+        snprintf(row->node, sizeof(row->node), "%s", s->node);
+        snprintf(row->source, sizeof(row->source), "%s", s->source);
+        row->lines = s->lines;
+        row->warn = s->warn;
+        row->error = s->error;
+        row->fatal = s->fatal;
+        row->restart_count = s->restart_count;
+        row->previous_restart_count = s->previous_restart_count;
+        row->n_previous = s->n_previous;
+        if (s->n_previous > 0)
+                snprintf(
+                        row->previous_pattern, sizeof(row->previous_pattern), "%s", s->previous[0]->pattern);
+        return 0;
+}
+
+static int collect_log_signature(
+        const char *node, const char *source, const Vigil__LogSignature *sig, void *userdata) {
+        LogResult *l = userdata;
+        assert_true(l->n_sigs < ELEMENTSOF(l->sig));
+        SigRow *row = &l->sig[l->n_sigs++];
+        snprintf(row->node, sizeof(row->node), "%s", node);
+        snprintf(row->source, sizeof(row->source), "%s", source);
+        snprintf(row->pattern, sizeof(row->pattern), "%s", sig->pattern);
+        snprintf(row->sample, sizeof(row->sample), "%s", sig->sample);
+        row->level = sig->level;
+        row->count = sig->count;
+        row->first_ms = sig->first_ms;
+        row->last_ms = sig->last_ms;
+        row->n_context = sig->n_context;
+        if (sig->n_context > 0)
+                snprintf(row->context0, sizeof(row->context0), "%s", sig->context[0]);
+        return 0;
+}
+
+static LogResult query_logs(Fixture *f, StoreLogQuery q) {
+        LogResult l = {};
+        assert_int_equal(store_query_logs(f->store, &q, collect_log_source, collect_log_signature, &l), 0);
+        return l;
+}
+
+#define SRC "pod:alluxio/alluxio-worker-0/worker"
+#define ERROR_SPEC(batch_id, n, t_ms)                                                                       \
+        ((LogSpec){.id = (batch_id),                                                                        \
+                .source = SRC,                                                                              \
+                .level = VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR,                                                 \
+                .pattern = "Failed to list the path hdfs://#/#",                                            \
+                .count = (n),                                                                               \
+                .first_ms = (t_ms),                                                                         \
+                .last_ms = (t_ms),                                                                          \
+                .sample = "ERROR Failed to list the path hdfs://ns/" #batch_id,                             \
+                .lines = 10})
+
+/* The one signature of node-a's source SRC (asserted to be the only one). */
+static SigRow the_signature(Fixture *f) {
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.n_sigs, 1);
+        return l.sig[0];
+}
+
+static void test_version_2_database_gains_the_log_tables(void **state) {
+        Fixture *f = *state;
+        LogSpec b1 = ERROR_SPEC(1, 3, T0_MS);
+        sqlite3 *db = NULL;
+
+        apply(f, "node-a", "b1", 1, VIGIL__STATUS__STATUS_OK, "mounted", 0);
+        f->cluster = cluster_free(f->cluster);
+        f->store = store_free(f->store);
+        /* What a collector of schema version 2 left behind. */
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                 "DROP TABLE log_states; DROP TABLE log_sources; DROP TABLE log_minutes; "
+                                 "DROP TABLE log_signatures; PRAGMA user_version = 2",
+                                 NULL, NULL, NULL),
+                SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(store_open(f->path, &f->store), 0);
+        assert_int_equal(cluster_new(f->store, 0, &f->cluster), 0);
+        assert_int_equal(cluster_size(f->cluster), 1);
+        assert_int_equal(apply_logs(f, "node-a", 2, "st1", &b1, 1), CLUSTER_APPLIED);
+        assert_int_equal(the_signature(f).count, 3);
+}
+
+static void test_log_batch_applied_once(void **state) {
+        Fixture *f = *state;
+        LogSpec b1 = ERROR_SPEC(1, 3, T0_MS);
+
+        assert_int_equal(apply_logs(f, "node-a", 1, "st1", &b1, 1), CLUSTER_APPLIED);
+        SigRow sig = the_signature(f);
+        assert_int_equal(sig.count, 3);
+        assert_string_equal(sig.source, SRC);
+        assert_int_equal(sig.level, VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR);
+        assert_int_equal(sig.n_context, 2);
+        assert_string_equal(sig.context0, "    at Frame.one");
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.n_sources, 1);
+        assert_int_equal(l.src[0].lines, 10);
+        assert_int_equal(l.src[0].error, 3);
+        assert_int_equal(l.src[0].n_previous, 0);
+}
+
+static void test_resent_batch_is_not_counted_twice(void **state) {
+        Fixture *f = *state;
+        LogSpec b1 = ERROR_SPEC(1, 3, T0_MS);
+
+        apply_logs(f, "node-a", 1, "st1", &b1, 1);
+        /* The answer was lost: the agent's next report carries batch 1 again. */
+        assert_int_equal(apply_logs(f, "node-a", 2, "st1", &b1, 1), CLUSTER_APPLIED);
+        assert_int_equal(the_signature(f).count, 3);
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.src[0].lines, 10);
+        assert_int_equal(l.src[0].error, 3);
+}
+
+static void test_lower_batch_id_is_ignored(void **state) {
+        Fixture *f = *state;
+        LogSpec b5 = ERROR_SPEC(5, 2, T0_MS), b3 = ERROR_SPEC(3, 7, T0_MS);
+
+        apply_logs(f, "node-a", 1, "st1", &b5, 1);
+        apply_logs(f, "node-a", 2, "st1", &b3, 1);
+        assert_int_equal(the_signature(f).count, 2);
+}
+
+static void test_new_state_id_starts_from_scratch(void **state) {
+        Fixture *f = *state;
+        LogSpec b5 = ERROR_SPEC(5, 2, T0_MS), b1 = ERROR_SPEC(1, 4, T0_MS + 1000);
+
+        apply_logs(f, "node-a", 1, "st1", &b5, 1);
+        /* The agent's state database was replaced: its batch ids start again at 1. */
+        apply_logs(f, "node-a", 2, "st2", &b1, 1);
+        assert_int_equal(the_signature(f).count, 6);
+        /* The ids are per node too: another node's batch 1 of the same state id is its own. */
+        apply_logs(f, "node-b", 1, "st2", &b1, 1);
+        LogResult l = query_logs(f, (StoreLogQuery){.node = "node-b"});
+        assert_int_equal(l.n_sigs, 1);
+        assert_int_equal(l.sig[0].count, 4);
+}
+
+static void test_counts_accumulate_across_batches(void **state) {
+        Fixture *f = *state;
+        LogSpec b[] = {ERROR_SPEC(1, 3, T0_MS + 5000), ERROR_SPEC(2, 2, T0_MS + 2 * MINUTE_MS),
+                ERROR_SPEC(3, 1, T0_MS)};
+
+        /* Two batches in one report, one more later whose lines are older (a slow file). */
+        apply_logs(f, "node-a", 1, "st1", b, 2);
+        apply_logs(f, "node-a", 2, "st1", &b[2], 1);
+        SigRow sig = the_signature(f);
+        assert_int_equal(sig.count, 6);
+        assert_int_equal(sig.first_ms, T0_MS);
+        assert_int_equal(sig.last_ms, T0_MS + 2 * MINUTE_MS);
+        /* The sample is the latest occurrence's, not the last batch's. */
+        assert_string_equal(sig.sample, "ERROR Failed to list the path hdfs://ns/2");
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.src[0].lines, 30);
+        assert_int_equal(l.src[0].error, 6);
+        /* Minute counts of the window only: the minutes that end after since. */
+        l = query_logs(f, (StoreLogQuery){.since_ms = T0_MS + MINUTE_MS});
+        assert_int_equal(l.src[0].error, 2);
+}
+
+static void test_duplicate_report_still_applies_new_batches(void **state) {
+        Fixture *f = *state;
+        LogSpec b[] = {ERROR_SPEC(1, 3, T0_MS), ERROR_SPEC(2, 5, T0_MS)};
+
+        assert_int_equal(apply_logs(f, "node-a", 7, "st1", b, 1), CLUSTER_APPLIED);
+        /* Same boot id and seq: the report is a duplicate, but batch 2 is new. */
+        assert_int_equal(apply_logs(f, "node-a", 7, "st1", b, 2), CLUSTER_DUPLICATE);
+        assert_int_equal(the_signature(f).count, 8);
+        assert_int_equal(apply_logs(f, "node-a", 7, "st1", b, 2), CLUSTER_DUPLICATE);
+        assert_int_equal(the_signature(f).count, 8);
+}
+
+static void test_log_batches_roll_back_with_the_reports(void **state) {
+        Fixture *f = *state;
+        LogSpec b1 = ERROR_SPEC(1, 3, T0_MS);
+        uint8_t good[4096], bad[4096];
+        size_t n_good = make_logs_report(good, sizeof(good), "node-a", 1, "st1", &b1, 1);
+        size_t n_bad = make_logs_report(bad, sizeof(bad), "", 1, "st1", &b1, 1);
+        ClusterReport items[] = {
+                {.report = vigil__node_report__unpack(NULL, n_good, good), .raw = good, .raw_size = n_good},
+                {.report = vigil__node_report__unpack(NULL, n_bad, bad), .raw = bad, .raw_size = n_bad},
+        };
+
+        /* The second report fails the transaction: the first one's batch is not applied either... */
+        assert_int_equal(cluster_apply(f->cluster, items, 2, T0_MONO, T0_MS), -EINVAL);
+        assert_int_equal(query_logs(f, (StoreLogQuery){}).n_sigs, 0);
+        /* ...so when the agent sends it again, it is. */
+        assert_int_equal(apply_logs(f, "node-a", 1, "st1", &b1, 1), CLUSTER_APPLIED);
+        assert_int_equal(the_signature(f).count, 3);
+}
+
+static void test_applied_batch_ids_survive_restart(void **state) {
+        Fixture *f = *state;
+        LogSpec b1 = ERROR_SPEC(1, 3, T0_MS);
+
+        apply_logs(f, "node-a", 1, "st1", &b1, 1);
+        reopen(f);
+        apply_logs(f, "node-a", 2, "st1", &b1, 1);
+        assert_int_equal(the_signature(f).count, 3);
+}
+
+static void test_log_query_filters(void **state) {
+        Fixture *f = *state;
+        LogSpec warn = {.id = 1,
+                .source = "file:/var/log/alluxio/master.log",
+                .level = VIGIL__LOG_LEVEL__LOG_LEVEL_WARN,
+                .pattern = "Slow RPC #ms",
+                .count = 4,
+                .first_ms = T0_MS,
+                .last_ms = T0_MS + 10000,
+                .sample = "WARN Slow RPC 812ms",
+                .lines = 100};
+        LogSpec err = ERROR_SPEC(2, 1, T0_MS + 20000), other = ERROR_SPEC(1, 1, T0_MS);
+        err.restart_count = 3;
+        err.previous_restart = 2;
+        other.source = "journal:alluxio-fuse.service";
+
+        apply_logs(f, "node-a", 1, "st1", (LogSpec[]){warn, err}, 2);
+        apply_logs(f, "node-b", 1, "st1", &other, 1);
+
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.n_sources, 3);
+        /* Sorted by node, then source. */
+        assert_string_equal(l.src[0].source, "file:/var/log/alluxio/master.log");
+        assert_string_equal(l.src[1].source, SRC);
+        assert_int_equal(l.src[1].restart_count, 3);
+        assert_int_equal(l.src[1].previous_restart_count, 2);
+        assert_int_equal(l.src[1].n_previous, 1);
+        assert_string_equal(l.src[1].previous_pattern, "OutOfMemoryError: Java heap space");
+        assert_string_equal(l.src[2].node, "node-b");
+        assert_int_equal(l.n_sigs, 3);
+
+        l = query_logs(f, (StoreLogQuery){.node = "node-b"});
+        assert_int_equal(l.n_sources, 1);
+        assert_int_equal(l.n_sigs, 1);
+        /* A source by name, or by GLOB pattern. */
+        l = query_logs(f, (StoreLogQuery){.source = SRC});
+        assert_int_equal(l.n_sources, 1);
+        l = query_logs(f, (StoreLogQuery){.source = "pod:alluxio/*"});
+        assert_int_equal(l.n_sources, 1);
+        assert_int_equal(l.n_sigs, 1);
+        l = query_logs(f, (StoreLogQuery){.source = "*alluxio*"});
+        assert_int_equal(l.n_sources, 3);
+        l = query_logs(f, (StoreLogQuery){.source = "pod:*", .node = "node-b"});
+        assert_int_equal(l.n_sources, 0);
+        /* Least level: the previous container's FATAL passes ERROR, the WARN does not. */
+        l = query_logs(f, (StoreLogQuery){.min_level = VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR});
+        assert_int_equal(l.n_sigs, 2);
+        assert_int_equal(l.src[1].n_previous, 1);
+        l = query_logs(f, (StoreLogQuery){.min_level = VIGIL__LOG_LEVEL__LOG_LEVEL_FATAL});
+        assert_int_equal(l.n_sigs, 0);
+        assert_int_equal(l.src[1].n_previous, 1);
+        /* since: by the time of the signature's last line. */
+        l = query_logs(f, (StoreLogQuery){.since_ms = T0_MS + 10000});
+        assert_int_equal(l.n_sigs, 2);
+        l = query_logs(f, (StoreLogQuery){.since_ms = T0_MS + 20001});
+        assert_int_equal(l.n_sigs, 0);
+        assert_int_equal(l.src[1].n_previous, 0);
+}
+
+static void test_log_query_limits_signatures_per_source_most_recent_first(void **state) {
+        Fixture *f = *state;
+        LogSpec b[] = {
+                ERROR_SPEC(1, 1, T0_MS), ERROR_SPEC(2, 1, T0_MS + 1000), ERROR_SPEC(3, 1, T0_MS + 2000)};
+        b[1].pattern = "second";
+        b[2].pattern = "third";
+        LogSpec other = b[0];
+        other.id = 4;
+        other.source = "file:/var/log/x.log";
+
+        apply_logs(f, "node-a", 1, "st1", b, 3);
+        apply_logs(f, "node-a", 2, "st1", &other, 1);
+        LogResult l = query_logs(f, (StoreLogQuery){.limit = 2});
+        assert_int_equal(l.n_sigs, 3); /* one of file:, two of pod: */
+        assert_string_equal(l.sig[0].source, "file:/var/log/x.log");
+        assert_string_equal(l.sig[1].pattern, "third");
+        assert_string_equal(l.sig[2].pattern, "second");
+}
+
+static void test_prune_logs(void **state) {
+        Fixture *f = *state;
+        /* Lines of 10 minutes before and after T0, the time of the report. */
+        LogSpec b[] = {ERROR_SPEC(1, 1, T0_MS - 10 * MINUTE_MS), ERROR_SPEC(2, 1, T0_MS + 10 * MINUTE_MS)};
+        b[1].source = "file:/var/log/x.log";
+
+        apply_logs(f, "node-a", 1, "st1", b, 2);
+        assert_int_equal(store_begin(f->store), 0);
+        /* The pod's minute and signature go; its source stays: it was updated at T0. */
+        assert_int_equal(store_prune_logs(f->store, T0_MS - 5 * MINUTE_MS, 1000), 2);
+        assert_int_equal(store_commit(f->store), 0);
+        LogResult l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.n_sigs, 1);
+        assert_string_equal(l.sig[0].source, "file:/var/log/x.log");
+        assert_int_equal(l.n_sources, 2);
+        assert_int_equal(l.src[1].error, 0);
+        /* Once the source itself is old, it goes too, but only without signatures. */
+        assert_int_equal(store_begin(f->store), 0);
+        assert_int_equal(store_prune_logs(f->store, T0_MS + 1, 1000), 1);
+        assert_int_equal(store_commit(f->store), 0);
+        l = query_logs(f, (StoreLogQuery){});
+        assert_int_equal(l.n_sources, 1);
+        assert_string_equal(l.src[0].source, "file:/var/log/x.log");
+        /* The batch ids are kept: a resent batch 2 is still not counted again. */
+        apply_logs(f, "node-a", 2, "st1", b, 2);
+        assert_int_equal(query_logs(f, (StoreLogQuery){}).n_sigs, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
@@ -329,6 +770,22 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_fixed_stale_window_overrides_interval, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_prune_events, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_version_2_database_gains_the_log_tables, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_batch_applied_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_resent_batch_is_not_counted_twice, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lower_batch_id_is_ignored, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_new_state_id_starts_from_scratch, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_counts_accumulate_across_batches, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_duplicate_report_still_applies_new_batches, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_log_batches_roll_back_with_the_reports, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_applied_batch_ids_survive_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_query_filters, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_log_query_limits_signatures_per_source_most_recent_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_prune_logs, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
