@@ -13,6 +13,7 @@
 #define DEFAULT_TIMEOUT (2 * USEC_PER_SEC)
 #define DEFAULT_QUEUE_MAX 120
 #define DEFAULT_SHIP_TIMEOUT (5 * USEC_PER_SEC)
+#define DEFAULT_POD_LOGS "*/*-worker-*/*, */*-fuse-*/*, */*-coordinator-*/*, */*csi-nodeplugin*/*"
 
 static const ConfigOption agent_options[] = {
         {"config", 'c', CONFIG_STRING, offsetof(AgentConfig, config_file), "FILE", "INI configuration file",
@@ -47,6 +48,33 @@ static const ConfigOption agent_options[] = {
                 "reports kept while the collector is unreachable (oldest dropped first)"},
         {"ship_timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, ship_timeout), "DURATION",
                 "deadline of one report upload"},
+        {"pods_log_dir", 0, CONFIG_STRING, offsetof(AgentConfig, pods_log_dir), "DIR",
+                "Kubernetes container logs (<namespace>_<pod>_<uid>/<container>/<N>.log); empty: none"},
+        {"pod_log", 0, CONFIG_STRV, offsetof(AgentConfig, pod_log), "GLOB",
+                "containers whose logs to read, as NAMESPACE/POD/CONTAINER patterns "
+                "(default: " DEFAULT_POD_LOGS ")"},
+        {"log_file", 0, CONFIG_STRV, offsetof(AgentConfig, log_file), "PATH",
+                "a log file to read, with its rolled predecessors (PATH.1, ...)"},
+        {"journal_unit", 0, CONFIG_STRV, offsetof(AgentConfig, journal_unit), "UNIT",
+                "a systemd unit whose journal to read, e.g. alluxio-worker.service"},
+        {"journal_dir", 0, CONFIG_STRING, offsetof(AgentConfig, journal_dir), "DIR",
+                "read journal files from DIR instead of the system journal"},
+        {"state_dir", 0, CONFIG_STRING, offsetof(AgentConfig, state_dir), "DIR",
+                "where the agent keeps its state (log positions, unacknowledged findings)"},
+        {"log_levels", 0, CONFIG_STRING, offsetof(AgentConfig, log_levels), "LIST",
+                "levels of the log lines that are events (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)"},
+        {"log_context", 0, CONFIG_UINT, offsetof(AgentConfig, log_context), "N",
+                "lines that follow an event and belong to it (stack frames, 'Caused by:') kept with it, "
+                "like "
+                "grep -A N"},
+        {"log_max_line", 0, CONFIG_SIZE, offsetof(AgentConfig, log_max_line), "BYTES",
+                "longer log lines are cut here (and marked), never buffered whole"},
+        {"log_from_head", 0, CONFIG_BOOL, offsetof(AgentConfig, log_from_head), NULL,
+                "read logs that have no saved position from their start (default: from their end; a "
+                "container or file that appears later is always read whole)"},
+        {"log_batches_max", 0, CONFIG_UINT, offsetof(AgentConfig, log_batches_max), "N",
+                "log findings kept while the collector is unreachable, one per cycle (oldest dropped "
+                "first)"},
 };
 
 void probe_target_done(ProbeTarget *t) {
@@ -205,10 +233,51 @@ static int finish(AgentConfig *c, char **ret_error) {
                 if (r < 0)
                         return r;
         }
-        if (c->n_targets == 0 && isempty(c->csi_discover))
+        /* The default pods log directory counts only where there is one (a Kubernetes node). */
+        if (c->n_targets == 0 && isempty(c->csi_discover) &&
+                (isempty(c->pods_log_dir) || access(c->pods_log_dir, F_OK) < 0) &&
+                strv_length(c->log_file) == 0 && strv_length(c->journal_unit) == 0)
                 return fail(ret_error,
-                        "nothing to check: give --fuse PATH, --csi PATH, a [fuse PATH] section or "
-                        "--csi-discover GLOB");
+                        "nothing to check: give --fuse PATH, --csi PATH, a [fuse PATH] section, "
+                        "--csi-discover GLOB, --pods-log-dir DIR, --log-file PATH or --journal-unit UNIT");
+        STRV_FOREACH (p, c->log_file) {
+                _cleanup_(freep) char *norm = NULL;
+                r = path_normalize(*p, &norm);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || streq(norm, "/"))
+                        return fail(ret_error,
+                                "bad value for 'log_file' (--log-file): '%s' is not an absolute file path "
+                                "without '..'",
+                                *p);
+                free(*p);
+                *p = TAKE_PTR(norm);
+        }
+        if (strv_length(c->pod_log) == 0) {
+                const char *d = DEFAULT_POD_LOGS;
+                while (*d) {
+                        size_t n = strcspn(d, ",");
+                        _cleanup_(freep) char *g = strndup(d, n);
+                        if (!g || strv_extend(&c->pod_log, g) < 0)
+                                return -ENOMEM;
+                        d += n;
+                        d += strspn(d, ", ");
+                }
+        }
+        if (log_line_levels_parse(c->log_levels, &c->log_level_mask) < 0)
+                return fail(ret_error,
+                        "bad value for 'log_levels' (--log-levels): '%s' is not a list of TRACE, DEBUG, "
+                        "INFO, "
+                        "WARN, ERROR, FATAL",
+                        c->log_levels);
+        if (c->log_max_line < 256 || c->log_max_line > 64 * 1024 * 1024)
+                return fail(ret_error, "bad value for 'log_max_line' (--log-max-line): must be 256 to 64M");
+        if (c->log_context > 100)
+                return fail(ret_error, "bad value for 'log_context' (--log-context): at most 100");
+        if (isempty(c->state_dir) || c->state_dir[0] != '/')
+                return fail(ret_error,
+                        "bad value for 'state_dir' (--state-dir): '%s' is not an absolute path",
+                        strempty(c->state_dir));
         if (c->interval < 10 * USEC_PER_MSEC)
                 return fail(ret_error, "bad value for 'interval' (--interval): must be at least 10ms");
         /* Unset: 2 s, but always inside the interval, so that --interval alone is enough. */
@@ -269,6 +338,7 @@ static void print_help(const AgentConfig *c) {
         CsiSettings csi_defaults;
         probe_settings_init(&csi_probe_ops, &csi_defaults);
         config_print_keys(csi_probe_ops.options, csi_probe_ops.n_options, &csi_defaults, stdout);
+        printf("\nLog sources are read while the agent runs (not with --once); see docs/logs.md.\n");
         printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
                "See docs/configuration.md.\n");
 }
@@ -279,6 +349,9 @@ int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error)
                 .timeout = USEC_INFINITY, /* not set: see finish() */
                 .queue_max = DEFAULT_QUEUE_MAX,
                 .ship_timeout = DEFAULT_SHIP_TIMEOUT,
+                .log_context = 1,
+                .log_max_line = 64 * 1024,
+                .log_batches_max = 10000,
         };
         const char *file;
         char host[256];
@@ -290,7 +363,10 @@ int agent_config_load(int argc, char **argv, AgentConfig *ret, char **ret_error)
         c.node = strdup(host);
         c.cluster = strdup("default");
         c.csi_discover = strdup("/var/lib/kubelet/plugins/*/csi.sock");
-        if (!c.node || !c.cluster || !c.csi_discover) {
+        c.pods_log_dir = strdup("/var/log/pods");
+        c.state_dir = strdup("/var/lib/vigil");
+        c.log_levels = strdup("WARN,ERROR,FATAL");
+        if (!c.node || !c.cluster || !c.csi_discover || !c.pods_log_dir || !c.state_dir || !c.log_levels) {
                 agent_config_done(&c);
                 return -ENOMEM;
         }

@@ -16,6 +16,7 @@
  *   timeout = 2s
  */
 
+#include "log-line.h"
 #include "probe.h"
 
 typedef struct ProbeTarget {
@@ -54,6 +55,20 @@ typedef struct AgentConfig {
         char *log_level;
         unsigned queue_max;
         usec_t ship_timeout;
+
+        /* log tailing */
+        char *pods_log_dir;
+        char **pod_log; /* NAMESPACE/POD/CONTAINER globs */
+        char **log_file;
+        char **journal_unit;
+        char *journal_dir;
+        char *state_dir;
+        char *log_levels;
+        unsigned log_context;
+        uint64_t log_max_line;
+        bool log_from_head;
+        unsigned log_batches_max;
+        LogLevelMask log_level_mask; /* parsed log_levels */
 
         ProbeTarget *targets; /* every probe target, from sections and flags */
         size_t n_targets;

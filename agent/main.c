@@ -17,6 +17,7 @@
 #include "csi/csi-probe.h"
 #include "http-client.h"
 #include "json-util.h"
+#include "log-tailer.h"
 #include "log.h"
 #include "report.h"
 #include "scheduler.h"
@@ -30,6 +31,7 @@ typedef struct Agent {
         sd_event_source *cycle_timer;
         Scheduler *scheduler;
         Shipper *shipper;
+        LogTailer *logs;
         char boot_id[SD_ID128_STRING_MAX];
         char kernel_boot_id[SD_ID128_STRING_MAX];
         uint64_t seq;
@@ -43,6 +45,7 @@ static void agent_done(Agent *a) {
         a->cycle_timer = sd_event_source_disable_unref(a->cycle_timer);
         a->scheduler = scheduler_free(a->scheduler);
         a->shipper = shipper_free(a->shipper);
+        a->logs = log_tailer_free(a->logs);
         a->event = sd_event_unref(a->event);
         agent_config_done(&a->config);
 }
@@ -55,6 +58,42 @@ static AgentIdentity agent_identity(const Agent *a) {
                 .kernel_boot_id = a->kernel_boot_id,
                 .interval_ms = (uint32_t)(a->config.interval / USEC_PER_MSEC),
         };
+}
+
+/* Reports carry at most this many log batches; a backlog drains over the following cycles. */
+#define REPORT_BATCHES_MAX 50
+
+static void on_ack(uint64_t tag, void *userdata) {
+        Agent *a = userdata;
+        if (tag > 0 && a->logs)
+                log_tailer_ack(a->logs, tag);
+}
+
+static int make_tailer(Agent *a, LogTailer **ret) {
+        const AgentConfig *c = &a->config;
+        LogTailerConfig lc = {
+                .pods_log_dir = c->pods_log_dir,
+                .pod_globs = c->pod_log,
+                .log_files = c->log_file,
+                .journal_units = c->journal_unit,
+                .journal_dir = c->journal_dir,
+                .state_dir = c->state_dir,
+                .settings =
+                        {
+                                .scan = {.levels = c->log_level_mask,
+                                        .context = c->log_context,
+                                        .max_line = (size_t)c->log_max_line},
+                                .from_head = c->log_from_head,
+                        },
+                .max_batches = c->log_batches_max,
+        };
+        int r = log_tailer_new(a->event, &lc, ret);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start reading logs (state in %s): %m", c->state_dir);
+        if (*ret)
+                log_info("reading %zu log source%s, state in %s", log_tailer_n_sources(*ret),
+                        log_tailer_n_sources(*ret) == 1 ? "" : "s", c->state_dir);
+        return 0;
 }
 
 static int make_shipper(Agent *a, Shipper **ret) {
@@ -73,6 +112,7 @@ static int make_shipper(Agent *a, Shipper **ret) {
                 a->config.ship_timeout, ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the shipper: %m");
+        shipper_set_ack_callback(*ret, on_ack, a);
         return 0;
 }
 
@@ -98,13 +138,65 @@ static void print_once(Agent *a, CheckResult **checks, size_t n) {
 
 static void apply_reload(Agent *a);
 
+/* Queues the report of this cycle, with the log batches not yet acknowledged. */
+static void ship(Agent *a, CheckResult **checks, size_t n) {
+        AgentIdentity id = agent_identity(a);
+        Vigil__LogBatch **batches = NULL;
+        size_t n_batches = 0;
+        uint8_t *buf;
+        size_t size;
+        int r;
+
+        if (a->logs) {
+                int was = log_tailer_seal_error(a->logs);
+                r = log_tailer_seal(a->logs, REPORT_BATCHES_MAX, &batches, &n_batches);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read saved log findings: %m");
+                int now = log_tailer_seal_error(a->logs);
+                if (now < 0 && now != was)
+                        log_warning_errno(now,
+                                "Failed to save log positions in %s, holding findings in memory: %m",
+                                a->config.state_dir);
+                else if (now == 0 && was < 0)
+                        log_info("saving log positions again");
+        }
+        ReportLogs logs = {
+                .state_id = a->logs ? log_tailer_state_id(a->logs) : NULL,
+                .batches = batches,
+                .n_batches = n_batches,
+        };
+        r = report_encode(&id, a->seq, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC), checks, n, &logs,
+                &buf, &size);
+        if (r >= 0)
+                r = shipper_enqueue(a->shipper, buf, size, n_batches > 0 ? batches[n_batches - 1]->id : 0);
+        if (r < 0)
+                log_warning_errno(r, "Failed to queue report %" PRIu64 ": %m", a->seq);
+        log_batches_free(batches, n_batches);
+}
+
 static void on_cycle_done(Scheduler *s, void *userdata) {
         Agent *a = userdata;
+        _cleanup_(check_list_clear) CheckList log_checks = {};
+        _cleanup_(freep) CheckResult **all = NULL;
         CheckResult **checks;
         size_t n;
         int r;
 
         r = scheduler_results(s, &checks, &n);
+        if (r >= 0)
+                r = log_tailer_checks(a->logs, &log_checks);
+        if (r >= 0 && log_checks.n > 0) {
+                /* The probes' results and the log checks, as one list (borrowed pointers). */
+                all = malloc(sizeof(CheckResult *) * (n + log_checks.n));
+                if (!all)
+                        r = -ENOMEM;
+                else {
+                        memcpy(all, checks, sizeof(CheckResult *) * n);
+                        memcpy(all + n, log_checks.items, sizeof(CheckResult *) * log_checks.n);
+                        checks = all;
+                        n += log_checks.n;
+                }
+        }
         if (r < 0) {
                 log_oom();
                 return;
@@ -117,17 +209,8 @@ static void on_cycle_done(Scheduler *s, void *userdata) {
                 sd_event_exit(a->event, 0);
                 return;
         }
-        if (a->shipper) {
-                AgentIdentity id = agent_identity(a);
-                uint8_t *buf;
-                size_t size;
-                r = report_encode(&id, a->seq, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC), checks,
-                        n, &buf, &size);
-                if (r >= 0)
-                        r = shipper_enqueue(a->shipper, buf, size);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to queue report %" PRIu64 ": %m", a->seq);
-        }
+        if (a->shipper)
+                ship(a, checks, n);
         _cleanup_(freep) char *summary = NULL;
         if (report_summary(checks, n, &summary) >= 0) {
                 ShipperStats st = {};
@@ -223,6 +306,16 @@ static void apply_reload(Agent *a) {
                 agent_config_done(&c);
                 return;
         }
+        /* Log sources may have changed: save where the old tailer is, start a new one from there. */
+        if (a->logs) {
+                Vigil__LogBatch **b = NULL;
+                size_t nb = 0;
+                if (log_tailer_seal(a->logs, 0, &b, &nb) >= 0)
+                        log_batches_free(b, nb);
+                a->logs = log_tailer_free(a->logs);
+        }
+        if (!a->config.once && make_tailer(a, &a->logs) < 0)
+                log_warning("log tailing stays off until the next reload");
         /* Reports still queued for the old collector go to the new one only if it is the same. */
         if (shipper && a->shipper && streq_ptr(old.collector, a->config.collector))
                 shipper = shipper_free(shipper);
@@ -287,6 +380,9 @@ static int run(Agent *a) {
                         return r;
                 if (!a->shipper)
                         log_warning("no --collector given: probing without shipping reports");
+                r = make_tailer(a, &a->logs);
+                if (r < 0)
+                        return r;
         }
 
         a->next_cycle = now_usec(CLOCK_MONOTONIC);

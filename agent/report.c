@@ -19,10 +19,15 @@ static void fill(Vigil__NodeReport *r, const AgentIdentity *id, uint64_t seq, in
 }
 
 int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks,
-        size_t n, uint8_t **ret_buf, size_t *ret_size) {
+        size_t n, const ReportLogs *logs, uint8_t **ret_buf, size_t *ret_size) {
         Vigil__NodeReport r;
 
         fill(&r, id, seq, time_unix_ms, checks, n);
+        if (logs && logs->n_batches > 0) {
+                r.log_state_id = (char *)logs->state_id;
+                r.log_batches = logs->batches;
+                r.n_log_batches = logs->n_batches;
+        }
         size_t size = vigil__node_report__get_packed_size(&r);
         uint8_t *buf = malloc(size ?: 1);
         if (!buf)

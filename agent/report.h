@@ -16,9 +16,16 @@ typedef struct AgentIdentity {
         uint32_t interval_ms;
 } AgentIdentity;
 
-/* Encodes a report of the borrowed checks; *ret_buf is malloc'd. */
+/* The log findings a report carries (borrowed). */
+typedef struct ReportLogs {
+        const char *state_id;
+        Vigil__LogBatch **batches;
+        size_t n_batches;
+} ReportLogs;
+
+/* Encodes a report of the borrowed checks and log batches (logs may be NULL); *ret_buf is malloc'd. */
 int report_encode(const AgentIdentity *id, uint64_t seq, int64_t time_unix_ms, CheckResult **checks,
-        size_t n, uint8_t **ret_buf, size_t *ret_size);
+        size_t n, const ReportLogs *logs, uint8_t **ret_buf, size_t *ret_size);
 
 /* {"node","cluster","status","seq","checks":[...]} — the shape of /v1/nodes/NAME, minus ages. */
 json_object *report_to_json(const AgentIdentity *id, uint64_t seq, CheckResult **checks, size_t n);

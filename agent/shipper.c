@@ -12,6 +12,7 @@
 typedef struct Item {
         uint8_t *buf;
         size_t size;
+        uint64_t tag;
 } Item;
 
 struct Shipper {
@@ -28,6 +29,8 @@ struct Shipper {
         sd_event_source *retry;
         ShipperStats stats;
         long trouble; /* what the log last said was wrong: 0 none, HTTP status, or -errno */
+        shipper_ack_fn ack;
+        void *ack_userdata;
 };
 
 /* Logs when the outcome of uploads changes (failing, rejected with another status, working again),
@@ -92,6 +95,8 @@ static void on_done(HttpTransfer *t, int r, void *userdata) {
                 s->stats.last_error = 0;
                 s->backoff = 0;
                 note_outcome(s, 0, NULL);
+                if (s->ack)
+                        s->ack(s->queue[s->head].tag, s->ack_userdata);
                 pop(s);
         } else if (r >= 0 && status >= 400 && status < 500 && status != 429 && status != 408) {
                 note_outcome(s, status, t->response.body);
@@ -188,7 +193,12 @@ Shipper *shipper_free(Shipper *s) {
         return mfree(s);
 }
 
-int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size) {
+void shipper_set_ack_callback(Shipper *s, shipper_ack_fn fn, void *userdata) {
+        s->ack = fn;
+        s->ack_userdata = userdata;
+}
+
+int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size, uint64_t tag) {
         if (s->count == s->queue_max) {
                 if (s->in_flight && s->queue_max == 1) {
                         /* The only slot is on the wire: drop the new one instead. */
@@ -205,7 +215,7 @@ int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size) {
                 s->count--;
                 s->stats.dropped++;
         }
-        s->queue[(s->head + s->count) % s->queue_max] = (Item){.buf = buf, .size = size};
+        s->queue[(s->head + s->count) % s->queue_max] = (Item){.buf = buf, .size = size, .tag = tag};
         s->count++;
         kick(s);
         return 0;

@@ -32,7 +32,12 @@ int shipper_new(sd_event *event, const char *collector, const char *token, const
 Shipper *shipper_free(Shipper *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Shipper *, shipper_free);
 
-/* Queues a report (takes ownership of buf, also on failure) and sends when possible. */
-int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size);
+/* Queues a report (takes ownership of buf, also on failure) and sends when possible. tag is
+ * handed to the acknowledgement callback once the collector accepted the report. */
+int shipper_enqueue(Shipper *s, uint8_t *buf, size_t size, uint64_t tag);
+
+/* Called for each report the collector acknowledged (2xx, also "duplicate"), with its tag. */
+typedef void (*shipper_ack_fn)(uint64_t tag, void *userdata);
+void shipper_set_ack_callback(Shipper *s, shipper_ack_fn fn, void *userdata);
 
 void shipper_get_stats(const Shipper *s, ShipperStats *ret);

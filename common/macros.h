@@ -3,6 +3,7 @@
 
 /* Small helpers used everywhere: cleanup attributes, ownership hand-off, array sizes. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -104,3 +105,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 /* Appends a copy of value; returns 0 or -ENOMEM. */
 int strv_extend(char ***l, const char *value);
 size_t strv_length(char *const *l);
+/* A deep copy (NULL for NULL); NULL on OOM. */
+char **strv_copy(char *const *l);
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}

@@ -31,3 +31,14 @@ int strv_extend(char ***l, const char *value) {
         *l = nl;
         return 0;
 }
+
+char **strv_copy(char *const *l) {
+        size_t n = strv_length(l);
+        char **v = calloc(n + 1, sizeof(char *));
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(v[i] = strdup(l[i])))
+                        return strv_free(v);
+        return v;
+}

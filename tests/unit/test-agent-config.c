@@ -79,7 +79,7 @@ static void relative_mount_path_is_rejected(void **state) {
 static void nothing_to_check_is_an_error(void **state) {
         AgentConfig c;
         char *err;
-        assert_int_equal(load(&c, &err, "--csi-discover", "", NULL), -EINVAL);
+        assert_int_equal(load(&c, &err, "--csi-discover", "", "--pods-log-dir", "", NULL), -EINVAL);
         assert_non_null(strstr(err, "nothing to check"));
         free(err);
 }

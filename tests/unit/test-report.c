@@ -26,7 +26,7 @@ static void report_round_trips_through_protobuf(void **state) {
 
         uint8_t *buf;
         size_t size;
-        assert_int_equal(report_encode(&id, 7, 1700000000000, c, 2, &buf, &size), 0);
+        assert_int_equal(report_encode(&id, 7, 1700000000000, c, 2, NULL, &buf, &size), 0);
         Vigil__NodeReport *r = vigil__node_report__unpack(NULL, size, buf);
         assert_non_null(r);
         assert_string_equal(r->node, "node-a");
