@@ -4,8 +4,6 @@
 #include "log-journal.h"
 #include "log-source.h"
 
-#define PREFIX_MAX 8 /* "FATAL " and the other level words with their space */
-
 typedef struct LogJournalSource {
         LogSource source;
         char *unit;
@@ -15,8 +13,6 @@ typedef struct LogJournalSource {
         bool start_at_head; /* without a cursor: at the head (else the tail) */
         bool entry_pending; /* the current entry is not read yet (the saved one was vacuumed) */
         char *cursor; /* of the last entry read or passed over; NULL before any */
-        char *buf; /* prefix + message + "\n" */
-        size_t buf_size;
 } LogJournalSource;
 
 static LogJournalSource *JOURNAL(LogSource *s) {
@@ -184,10 +180,9 @@ static int feed_entry(LogJournalSource *js, size_t *budget) {
         LogSource *s = &js->source;
         sd_journal *j = js->journal;
         const void *d;
-        const char *msg, *nl;
-        size_t len, first, n = 0;
+        const char *msg;
+        size_t len;
         uint64_t usec;
-        LogLineInfo info;
         int r;
 
         r = sd_journal_get_data(j, "MESSAGE", &d, &len);
@@ -202,35 +197,11 @@ static int feed_entry(LogJournalSource *js, size_t *budget) {
         while (len > 0 && msg[len - 1] == '\n')
                 len--;
 
-        if (sd_journal_get_realtime_usec(j, &usec) >= 0)
-                s->now_ms = (int64_t)(usec / 1000);
-
-        if (len + PREFIX_MAX + 1 > js->buf_size) {
-                size_t size = MAX(len + PREFIX_MAX + 1, 2 * js->buf_size);
-                char *b = realloc(js->buf, size);
-                if (!b)
-                        return -ENOMEM;
-                js->buf = b;
-                js->buf_size = size;
-        }
-
-        /* A text with no level of its own gets the entry's PRIORITY as the bare form's level word,
-         * which the scanner takes as a record of that level. */
-        nl = memchr(msg, '\n', len);
-        first = nl ? (size_t)(nl - msg) : len;
-        log_line_classify(msg, first, &info);
-        if (len > 0 && !(info.record && info.level != 0)) {
-                LogLevel l = level_from_priority(j);
-                if (l != 0)
-                        n = (size_t)sprintf(js->buf, "%s ", log_line_level_name(l));
-        }
-        memcpy(js->buf + n, msg, len);
-        n += len;
-        js->buf[n++] = '\n';
-
-        (void)log_scanner_feed(s->scanner, js->buf, n, true);
-        /* The entry is complete: its event must not collect the next entry's lines as context. */
-        log_scanner_flush(s->scanner);
+        if (sd_journal_get_realtime_usec(j, &usec) < 0)
+                usec = 0;
+        /* The entry is one complete record: a text with no level of its own takes the entry's
+         * PRIORITY, one without a time the entry's; its event never takes the next entry's lines. */
+        log_scanner_feed_record(s->scanner, msg, len, level_from_priority(j), (int64_t)(usec / 1000));
         *budget -= MIN(*budget, len + 1);
         return 0;
 }
@@ -306,7 +277,6 @@ static void journal_done(LogSource *s) {
         free(js->unit);
         free(js->dir);
         free(js->cursor);
-        free(js->buf);
 }
 
 static const LogSourceOps journal_ops = {

@@ -225,7 +225,8 @@ static int add_context(LogScanner *s, const char *text, size_t len) {
  * One logical line (without its newline), at most max_line bytes; cut says the original was longer.
  * record_time_ms: the CRI/docker record's time, for a text that has none.
  */
-static void process_line(LogScanner *s, const char *text, size_t len, bool cut, int64_t record_time_ms) {
+static void process_line_framed(LogScanner *s, const char *text, size_t len, bool cut,
+        int64_t record_time_ms, bool framed, LogLevel framed_level) {
         LogLineInfo info;
 
         if (len > 0 && text[len - 1] == '\r')
@@ -234,6 +235,13 @@ static void process_line(LogScanner *s, const char *text, size_t len, bool cut, 
         if (cut)
                 s->stats.lines_cut++;
         log_line_classify(text, len, &info);
+        if (framed) {
+                /* The framing says a record starts here, whatever the text looks like. */
+                if (!info.record)
+                        info = (LogLineInfo){.record = true, .msg_len = len};
+                if (info.level == 0)
+                        info.level = framed_level;
+        }
         if (s->event_open) {
                 if (!info.record) {
                         if (s->n_context < s->o.context && add_context(s, text, len) >= 0 &&
@@ -253,6 +261,25 @@ static void process_line(LogScanner *s, const char *text, size_t len, bool cut, 
         s->n_context = 0;
         if (s->o.context == 0)
                 emit(s);
+}
+
+static void process_line(LogScanner *s, const char *text, size_t len, bool cut, int64_t record_time_ms) {
+        process_line_framed(s, text, len, cut, record_time_ms, false, 0);
+}
+
+void log_scanner_feed_record(LogScanner *s, const char *text, size_t len, LogLevel level, int64_t time_ms) {
+        bool first = true;
+
+        emit(s);
+        s->stats.bytes += len;
+        for (const char *p = text, *end = text + len; p < end || first;) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                process_line_framed(s, p, MIN(n, s->o.max_line), n > s->o.max_line, time_ms, first, level);
+                first = false;
+                p += n + (nl ? 1 : 0);
+        }
+        emit(s);
 }
 
 /* ---- PLAIN ---- */

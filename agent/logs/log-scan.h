@@ -83,6 +83,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(LogScanner *, log_scanner_free);
  */
 size_t log_scanner_feed(LogScanner *s, const char *buf, size_t len, bool eof);
 
+/*
+ * Feeds one complete record that arrived framed (a journald entry's MESSAGE, without its final
+ * newline): its first line starts a record even without a level or time of its own, level and
+ * time_ms (0: none) standing in for them; the lines after it are its context. The event, if its
+ * level is in the mask, is emitted before this returns; nothing is carried over.
+ */
+void log_scanner_feed_record(LogScanner *s, const char *text, size_t len, LogLevel level, int64_t time_ms);
+
 /* Emits an open event now (its context is whatever was collected). */
 void log_scanner_flush(LogScanner *s);
 
