@@ -408,6 +408,7 @@ static int seal(LogTailer *t) {
                 batch.sealed_ms = (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC);
                 batch.sources = t->unsaved;
                 batch.n_sources = t->n_unsaved;
+                (void)log_batch_fit(&batch, LOG_BATCH_MAX);
                 for (size_t i = 0; i < n_forget; i++)
                         puts[t->n_sources + i] = (LogStatePut){.source = t->forget[i]};
                 r = log_state_seal(t->state, puts, t->n_sources + n_forget, t->n_unsaved > 0 ? &batch : NULL,

@@ -18,6 +18,11 @@
 #include "check.h"
 #include "log-source.h"
 
+/* A sealed batch is never bigger than this packed (log_batch_fit()); a report carries batches
+ * up to REPORT_LOG_BUDGET, well within the collector's default 1 MiB limit. */
+#define LOG_BATCH_MAX (256 * 1024)
+#define REPORT_LOG_BUDGET (512 * 1024)
+
 typedef struct LogTailerConfig {
         const char *pods_log_dir; /* NULL or "": no container logs */
         char *const *pod_globs; /* "NAMESPACE/POD/CONTAINER" fnmatch patterns */

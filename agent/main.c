@@ -160,15 +160,23 @@ static void ship(Agent *a, CheckResult **checks, size_t n) {
                 else if (now == 0 && was < 0)
                         log_info("saving log positions again");
         }
+        /* As many of the oldest batches as fit the budget; the rest go with the next reports. */
+        size_t n_send = 0, bytes = 0;
+        while (n_send < n_batches) {
+                bytes += vigil__log_batch__get_packed_size(batches[n_send]);
+                if (n_send > 0 && bytes > REPORT_LOG_BUDGET)
+                        break;
+                n_send++;
+        }
         ReportLogs logs = {
                 .state_id = a->logs ? log_tailer_state_id(a->logs) : NULL,
                 .batches = batches,
-                .n_batches = n_batches,
+                .n_batches = n_send,
         };
         r = report_encode(&id, a->seq, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_MSEC), checks, n, &logs,
                 &buf, &size);
         if (r >= 0)
-                r = shipper_enqueue(a->shipper, buf, size, n_batches > 0 ? batches[n_batches - 1]->id : 0);
+                r = shipper_enqueue(a->shipper, buf, size, n_send > 0 ? batches[n_send - 1]->id : 0);
         if (r < 0)
                 log_warning_errno(r, "Failed to queue report %" PRIu64 ": %m", a->seq);
         log_batches_free(batches, n_batches);

@@ -356,3 +356,38 @@ int log_agg_check(LogAgg *a, const char *source, int64_t now_ms, int read_error,
         *ret = TAKE_PTR(c);
         return 0;
 }
+
+/* Cuts s at n bytes (in place; a string of the message, malloc'd or protobuf-c's empty one). */
+static bool cut_string(char *s, size_t n) {
+        if (!s || strlen(s) <= n)
+                return false;
+        s[n] = 0;
+        return true;
+}
+
+static void fit_signatures(Sig **v, size_t n, unsigned level) {
+        for (size_t i = 0; i < n; i++) {
+                Sig *g = v[i];
+                size_t keep = level == 1 ? 1024 : 0;
+                if (level <= 2) {
+                        if (cut_string(g->sample, keep))
+                                g->sample_cut = true;
+                        for (size_t k = 0; k < g->n_context; k++)
+                                (void)cut_string(g->context[k], keep);
+                } else
+                        (void)cut_string(g->pattern, 64);
+        }
+}
+
+size_t log_batch_fit(Vigil__LogBatch *b, size_t max) {
+        size_t size = vigil__log_batch__get_packed_size(b);
+
+        for (unsigned level = 1; level <= 3 && size > max; level++) {
+                for (size_t i = 0; i < b->n_sources; i++) {
+                        fit_signatures(b->sources[i]->signatures, b->sources[i]->n_signatures, level);
+                        fit_signatures(b->sources[i]->previous, b->sources[i]->n_previous, level);
+                }
+                size = vigil__log_batch__get_packed_size(b);
+        }
+        return size;
+}

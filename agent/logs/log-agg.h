@@ -54,3 +54,10 @@ int log_agg_take_batch(LogAgg *a, const char *source, const LogScanStats *delta,
  */
 int log_agg_check(LogAgg *a, const char *source, int64_t now_ms, int read_error, const char *read_what,
         CheckResult **ret);
+
+/*
+ * Makes a sealed batch fit in max bytes packed, so that no report the collector would refuse
+ * (413) is ever made: samples and context lines are cut to 1 KiB (marked sample_cut), then left
+ * out, then patterns cut to 64 bytes. Counts are never touched. Returns the packed size after.
+ */
+size_t log_batch_fit(Vigil__LogBatch *b, size_t max);

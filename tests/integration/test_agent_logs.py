@@ -5,6 +5,7 @@ exactly-once promise across agent kill -9 and collector outages."""
 import json
 import os
 import signal
+import struct
 import subprocess
 import threading
 import time
@@ -69,6 +70,19 @@ class AgentLogsTest(VigilTestCase):
             if c["name"] == "logs.errors" and c["target"] == name:
                 return c
         return None
+
+    def write_journal(self, directory, name, entries, t0):
+        """Journal file written by Debian's systemd-journal-remote from export-format input."""
+        data = b""
+        for i, (unit, priority, message) in enumerate(entries):
+            ts = (t0 + i) * 1000000
+            data += b"__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n" % (ts, ts)
+            data += b"_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=%s\n_PID=42\n" % unit.encode()
+            data += b"PRIORITY=%d\n" % priority
+            msg = message.encode()
+            data += b"MESSAGE\n" + struct.pack("<Q", len(msg)) + msg + b"\n\n"
+        subprocess.run(["/lib/systemd/systemd-journal-remote", "--output=" + os.path.join(directory, name), "-"],
+                       input=data, check=True, capture_output=True, timeout=30)
 
     def container_dir(self, ns="alluxio", pod="alluxio-worker-0", container="worker", uid="u1"):
         d = os.path.join(self.pods, f"{ns}_{pod}_{uid}", container)
@@ -267,6 +281,46 @@ class AgentLogsTest(VigilTestCase):
         wait_for(lambda: self.count(name, "SlowDown") == 100, 30, "errors counted after the outage")
         time.sleep(1)
         self.assertEqual(self.count(name, "SlowDown"), 100)
+        agent.stop()
+
+    def test_journal_unit_read_with_a_cursor_across_agent_restarts(self):
+        jdir = self.path("journal")
+        os.makedirs(jdir)
+        t0 = int(time.time()) - 600
+        trace = "\n".join([log4j("ERROR", "Worker", "Failed to heartbeat to master: UNAVAILABLE"),
+                           "java.io.IOException: connection reset", "\tat alluxio.Worker.beat(Worker.java:7)"])
+        self.write_journal(jdir, "a.journal", [
+            ("alluxio-worker.service", 6, log4j("INFO", "Worker", "started")),
+            ("alluxio-worker.service", 6, trace),
+            ("alluxio-worker.service", 3, "Out of memory: cannot allocate block 17"),
+            ("other.service", 3, "an error of another unit"),
+        ], t0)
+        args = ("--journal-unit", "alluxio-worker.service", "--journal-dir", jdir, "--log-from-head",
+                "--pods-log-dir", "")
+        agent = self.start_agent(*args)
+        name = "journal:alluxio-worker.service"
+        wait_for(lambda: self.count(name, "") == 2, 20, "the unit's two errors")
+        s = self.source(name)
+        beat = [g for g in s["signatures"] if "heartbeat" in g["pattern"]][0]
+        self.assertEqual(beat["context"], ["java.io.IOException: connection reset"])
+        oom = [g for g in s["signatures"] if "Out of memory" in g["pattern"]][0]
+        self.assertEqual(oom["level"], "ERROR")  # from PRIORITY=3
+        self.assertEqual(oom["sample"], "Out of memory: cannot allocate block 17")
+        agent.stop()
+        # Entries arrive while the agent is stopped, and after it is back.
+        self.write_journal(jdir, "b.journal", [
+            ("alluxio-worker.service", 4, "Slow UFS: list took 12 s"),
+            ("alluxio-worker.service", 3, "Out of memory: cannot allocate block 18"),
+        ], t0 + 10)
+        agent = self.start_agent(*args)
+        self.write_journal(jdir, "c.journal", [("alluxio-worker.service", 2, "Exiting: lost the master")], t0 + 20)
+        wait_for(lambda: self.count(name, "Exiting") == 1, 20, "entry written after the restart")
+        time.sleep(1)
+        s = self.source(name)
+        self.assertEqual(self.count(name, "Out of memory"), 2)  # once each, never the first again
+        self.assertEqual(self.count(name, "heartbeat"), 1)
+        self.assertEqual(self.count(name, "Slow UFS"), 1)
+        self.assertEqual(self.count(name, "another unit"), 0)
         agent.stop()
 
     def test_bad_configuration_is_one_line_and_exit_2(self):

@@ -270,12 +270,50 @@ static void truncation_and_missing_file(void **state) {
         log_source_free(s);
 }
 
+/* However much was found, a sealed batch fits the size a report can carry; no count is lost. */
+static void batch_fits_whatever_was_found(void **state) {
+        LogAgg *a;
+        LogAggOptions o = {};
+        static char line[60000];
+        assert_int_equal(log_agg_new(&o, &a), 0);
+        for (unsigned i = 0; i < 300; i++) {
+                /* 300 kinds of message (letters differ, so masking keeps them apart), each 60 KB. */
+                int n = snprintf(line, sizeof(line), "2024-07-04 17:29:53,000 ERROR W - kind %c%c ",
+                        'g' + i % 20, 'g' + i / 20);
+                memset(line + n, 'z', sizeof(line) - (size_t)n - 1);
+                LogEvent e = {.level = VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR,
+                        .line = line,
+                        .line_len = sizeof(line) - 1,
+                        .msg_offset = 29,
+                        .msg_len = sizeof(line) - 30};
+                assert_int_equal(log_agg_add(a, &e, 1720114193000), 0);
+        }
+        Vigil__LogSourceBatch *sb;
+        assert_int_equal(log_agg_take_batch(a, "file:/x", &(LogScanStats){.lines = 300}, 0, 0, &sb), 0);
+        Vigil__LogBatch b = VIGIL__LOG_BATCH__INIT;
+        b.sources = &sb;
+        b.n_sources = 1;
+        assert_true(vigil__log_batch__get_packed_size(&b) > 10 * 1024 * 1024);
+        assert_true(log_batch_fit(&b, 256 * 1024) <= 256 * 1024);
+        uint64_t total = 0;
+        for (size_t i = 0; i < sb->n_signatures; i++) {
+                total += sb->signatures[i]->count;
+                assert_true(sb->signatures[i]->sample_cut);
+        }
+        assert_int_equal(total, 300);
+        /* 200 kinds kept apart, the rest counted together. */
+        assert_int_equal(sb->n_signatures, 201);
+        vigil__log_source_batch__free_unpacked(sb, NULL);
+        log_agg_free(a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(
                         rolling_with_restarts_counts_each_line_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(pod_rotation_and_restart, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncation_and_missing_file, setup, teardown),
+                cmocka_unit_test(batch_fits_whatever_was_found),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
