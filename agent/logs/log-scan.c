@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__))
 #include <emmintrin.h>
+#include <tmmintrin.h>
+#define HAVE_TEDDY 1
 #endif
 
 #include "log-scan.h"
@@ -31,6 +33,8 @@ struct LogScanner {
         LogScanStats stats;
         Needle needles[MAX_NEEDLES];
         size_t n_needles, needle_max;
+        bool teddy; /* more than two words and SSSE3: find_teddy() */
+        uint8_t teddy_lo[3][16], teddy_hi[3][16]; /* per word byte, per nibble: the words it fits */
 
         LogFormat format; /* detected when o.format is AUTO */
         bool in_partial, skipping, dropping;
@@ -70,6 +74,63 @@ static void add_needles(LogScanner *s) {
         }
 }
 
+static inline bool needle_at(const Needle *n, const char *p) {
+        for (size_t i = 0; i < n->len; i++)
+                if (((unsigned char)p[i] | 0x20) != (unsigned char)n->word[i])
+                        return false;
+        return true;
+}
+
+#ifdef HAVE_TEDDY
+/*
+ * Many words at once, after Hyperscan's "Teddy": each word gets a bit; for each of the first three
+ * bytes of the words, two 16-entry tables give, per low and per high nibble of an input byte, the
+ * words whose byte there has that nibble. Two table lookups (pshufb) and an AND tell, for 16 input
+ * bytes at a time, which words could start at each of them; the few positions left are checked
+ * whole. The cost no longer grows with the number of words.
+ */
+static void teddy_init(LogScanner *s) {
+        memset(s->teddy_lo, 0, sizeof(s->teddy_lo));
+        memset(s->teddy_hi, 0, sizeof(s->teddy_hi));
+        for (size_t k = 0; k < s->n_needles; k++)
+                for (size_t j = 0; j < 3; j++) {
+                        uint8_t c = (uint8_t)s->needles[k].word[j];
+                        s->teddy_lo[j][c & 0xf] |= (uint8_t)(1u << k);
+                        s->teddy_hi[j][c >> 4] |= (uint8_t)(1u << k);
+                }
+        s->teddy = s->n_needles > 2 && __builtin_cpu_supports("ssse3");
+}
+
+__attribute__((target("ssse3"))) static const char *find_teddy(
+        const LogScanner *s, const char *p, const char *stop) {
+        const __m128i fold = _mm_set1_epi8(0x20), low = _mm_set1_epi8(0x0f);
+        __m128i lo[3], hi[3];
+        for (size_t j = 0; j < 3; j++) {
+                lo[j] = _mm_loadu_si128((const __m128i *)s->teddy_lo[j]);
+                hi[j] = _mm_loadu_si128((const __m128i *)s->teddy_hi[j]);
+        }
+        for (; p + 16 <= stop; p += 16) {
+                __m128i m = _mm_set1_epi8(-1);
+                for (size_t j = 0; j < 3; j++) {
+                        __m128i v = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + j)), fold);
+                        __m128i l = _mm_shuffle_epi8(lo[j], _mm_and_si128(v, low));
+                        __m128i h = _mm_shuffle_epi8(hi[j], _mm_and_si128(_mm_srli_epi16(v, 4), low));
+                        m = _mm_and_si128(m, _mm_and_si128(l, h));
+                }
+                unsigned bits =
+                        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128())) ^ 0xffffu;
+                while (bits) {
+                        unsigned j = (unsigned)__builtin_ctz(bits);
+                        for (size_t k = 0; k < s->n_needles; k++)
+                                if (needle_at(&s->needles[k], p + j))
+                                        return p + j;
+                        bits &= bits - 1;
+                }
+        }
+        return p;
+}
+#endif
+
 int log_scanner_new(const LogScanOptions *o, log_event_fn fn, void *userdata, LogScanner **ret) {
         _cleanup_(log_scanner_freep) LogScanner *s = calloc(1, sizeof(LogScanner));
 
@@ -86,6 +147,9 @@ int log_scanner_new(const LogScanOptions *o, log_event_fn fn, void *userdata, Lo
         s->userdata = userdata;
         s->format = s->o.format;
         add_needles(s);
+#ifdef HAVE_TEDDY
+        teddy_init(s);
+#endif
         s->join.data = malloc(s->o.max_line);
         s->line.data = malloc(s->o.max_line);
         s->context = calloc(MAX(s->o.context, 1u), sizeof(Buf));
@@ -111,18 +175,21 @@ LogScanner *log_scanner_free(LogScanner *s) {
 
 /* ---- finding candidate lines fast ---- */
 
-static inline bool needle_at(const Needle *n, const char *p) {
-        for (size_t i = 0; i < n->len; i++)
-                if (((unsigned char)p[i] | 0x20) != (unsigned char)n->word[i])
-                        return false;
-        return true;
-}
-
 /* The first position in [p, end) where some needle starts (any case), or NULL. */
 static const char *find_candidate(const LogScanner *s, const char *p, const char *end) {
         if (s->n_needles == 0 || (size_t)(end - p) < s->needle_max)
                 return NULL;
         const char *stop = end - s->needle_max + 1; /* every needle fits at positions < stop */
+#ifdef HAVE_TEDDY
+        if (s->teddy) {
+                const char *q = find_teddy(s, p, stop);
+                /* A hit, or where the vector loop stopped: the scalar loop below does the rest. */
+                if (q + 16 <= stop)
+                        return q;
+                p = q;
+                goto scalar;
+        }
+#endif
 #ifdef __SSE2__
         const __m128i fold = _mm_set1_epi8(0x20);
         __m128i first[MAX_NEEDLES], last[MAX_NEEDLES];
@@ -148,6 +215,9 @@ static const char *find_candidate(const LogScanner *s, const char *p, const char
                         bits &= bits - 1;
                 }
         }
+#endif
+#ifdef HAVE_TEDDY
+scalar:
 #endif
         for (; p < stop; p++) {
                 unsigned char c = (unsigned char)*p | 0x20;
