@@ -360,16 +360,23 @@ static void take_cut_line(LogScanner *s, const char *p) {
         s->skipping = true;
 }
 
+/* Inside a line past the limit: drops up to its newline. false when that is beyond end. */
+static bool skip_to_newline(LogScanner *s, const char **p, const char *end) {
+        const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+        if (!nl)
+                return false;
+        s->skipping = false;
+        *p = nl + 1;
+        return true;
+}
+
 static size_t feed_plain(LogScanner *s, const char *buf, size_t len, bool eof) {
         const char *p = buf, *end = buf + len;
 
         while (p < end) {
                 if (s->skipping) {
-                        const char *nl = memchr(p, '\n', (size_t)(end - p));
-                        if (!nl)
+                        if (!skip_to_newline(s, &p, end))
                                 return len;
-                        s->skipping = false;
-                        p = nl + 1;
                         continue;
                 }
                 const char *ls = p, *hit = NULL;
@@ -521,11 +528,8 @@ static size_t feed_records(LogScanner *s, const char *buf, size_t len, bool eof)
 
         while (p < end) {
                 if (s->skipping) {
-                        const char *nl = memchr(p, '\n', (size_t)(end - p));
-                        if (!nl)
+                        if (!skip_to_newline(s, &p, end))
                                 return len;
-                        s->skipping = false;
-                        p = nl + 1;
                         continue;
                 }
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
