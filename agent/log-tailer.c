@@ -7,6 +7,7 @@
 
 #include "log-journal.h"
 #include "log-tailer.h"
+#include "log.h"
 #include "time-util.h"
 
 /* Bytes read per source before the loop gets a turn again. */
@@ -20,6 +21,7 @@ typedef struct Tailed {
         char *dir; /* the directory watched for it (NULL: journal) */
         sd_event_source *watch; /* inotify or journal io; NULL: polled */
         bool seen; /* pods: found by the latest rescan */
+        bool polled_said; /* the log said this source is polled */
 } Tailed;
 
 struct LogTailer {
@@ -118,10 +120,19 @@ static void watch(LogTailer *t, Tailed *td) {
                 return;
         }
         /* Renames (rotation), new files (restarts, a re-created log) and appends. */
-        if (sd_event_add_inotify(t->event, &td->watch, td->dir,
-                    IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ONLYDIR,
-                    on_inotify, t) < 0)
+        int r = sd_event_add_inotify(t->event, &td->watch, td->dir,
+                IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ONLYDIR,
+                on_inotify, t);
+        if (r < 0) {
                 td->watch = NULL;
+                if (!td->polled_said)
+                        log_warning_errno(r, "Cannot watch %s for changes (%m); polling %s every second",
+                                td->dir, td->source->name);
+                td->polled_said = true;
+        } else if (td->polled_said) {
+                log_notice("watching %s for changes again", td->dir);
+                td->polled_said = false;
+        }
 }
 
 static int add_source(LogTailer *t, LogSource *s, const char *dir) {

@@ -180,7 +180,7 @@ static int candidate_cmp(const void *x, const void *y) {
  * gone, by modification time (strictly later: file times are only as fine as the kernel's tick).
  * With ours NULL: all of them.
  */
-static int add_rotated(FileSource *fs, const struct stat *ours) {
+static int add_rotated(FileSource *fs, const struct stat *ours, const struct stat *exclude) {
         _cleanup_(closedirp) DIR *d = opendir(fs->dir);
         _cleanup_(freep) char *our_name = NULL;
         Candidate *c = NULL;
@@ -204,7 +204,8 @@ static int add_rotated(FileSource *fs, const struct stat *ours) {
                         }
                         continue;
                 }
-                if (is_known(fs, &st))
+                if (is_known(fs, &st) ||
+                        (exclude && st.st_dev == exclude->st_dev && st.st_ino == exclude->st_ino))
                         continue;
                 Candidate *v = realloc(c, sizeof(Candidate) * (n + 1));
                 if (!v || !(v[n].name = strdup(de->d_name))) {
@@ -236,32 +237,45 @@ static int add_rotated(FileSource *fs, const struct stat *ours) {
         return r;
 }
 
-/* Opens the current name when it is not among the files being read. Returns 1 when added. */
-static int add_current(FileSource *fs, bool at_end) {
-        struct stat st;
-        int fd = open_at(fs, fs->current, &st);
-        if (fd < 0)
-                return fd;
-        if (is_known(fs, &st)) {
-                close(fd);
+/* Where to start in a file read from its end: after its last whole line. */
+static uint64_t tail_offset(int fd, const struct stat *st) {
+        if (st->st_size <= 0)
                 return 0;
+        size_t n = (size_t)MIN((uint64_t)st->st_size, (uint64_t)64 * 1024);
+        char buf[n];
+        ssize_t k = pread(fd, buf, n, st->st_size - (off_t)n);
+        const char *nl = k > 0 ? memrchr(buf, '\n', (size_t)k) : NULL;
+        return nl ? (uint64_t)st->st_size - (uint64_t)n + (uint64_t)(nl - buf) + 1 : (uint64_t)st->st_size;
+}
+
+/*
+ * Appends what came after ours: with `rotated`, the rotated files newer than ours (all of them
+ * when ours is NULL), oldest first; then the current file (from its end with at_end). The current
+ * file is opened before the directory is listed, so that a rotation racing with us can only show
+ * up as a rotated name in that listing: no file is ever passed over. Returns the number of files
+ * added, or -errno.
+ */
+static int add_newer(FileSource *fs, const struct stat *ours, bool rotated, bool at_end) {
+        size_t before = fs->n_files;
+        struct stat cst;
+        int r = 0, cfd = open_at(fs, fs->current, &cst);
+
+        if (cfd >= 0 && is_known(fs, &cst)) {
+                close(cfd);
+                cfd = -EBADF;
         }
-        uint64_t offset = 0;
-        if (at_end && st.st_size > 0) {
-                /* Tail: start after the last whole line. */
-                size_t n = (size_t)MIN((uint64_t)st.st_size, (uint64_t)64 * 1024);
-                char buf[n];
-                ssize_t k = pread(fd, buf, n, st.st_size - (off_t)n);
-                const char *nl = k > 0 ? memrchr(buf, '\n', (size_t)k) : NULL;
-                offset = nl ? (uint64_t)st.st_size - (uint64_t)n + (uint64_t)(nl - buf) + 1
-                            : (uint64_t)st.st_size;
+        if (rotated)
+                r = add_rotated(fs, ours, cfd >= 0 ? &cst : NULL);
+        if (r >= 0 && cfd >= 0) {
+                r = add_file(fs, fs->current, cfd, &cst, at_end ? tail_offset(cfd, &cst) : 0);
+                if (r >= 0)
+                        cfd = -EBADF;
         }
-        int r = add_file(fs, fs->current, fd, &st, offset);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        return 1;
+        if (cfd >= 0)
+                close(cfd);
+        if (r >= 0 && cfd < 0 && cfd != -EBADF && cfd != -ENOENT && fs->n_files == before)
+                r = cfd; /* the current file is there but cannot be opened: say why */
+        return r < 0 ? r : (int)(fs->n_files - before);
 }
 
 static void drop_oldest(FileSource *fs) {
@@ -330,30 +344,21 @@ static int advance(FileSource *fs) {
                         r = set_current_restart(fs, n);
                         if (r < 0)
                                 return r;
-                        r = add_current(fs, false);
+                        /* All files of the new container are new: rotated ones too. */
+                        r = add_newer(fs, NULL, true, false);
                         return r < 0 ? r : 1;
                 }
         }
-        if (stat_at(fs->dir, fs->current, &st) < 0) {
-                /* Renamed and not yet made again: a file may still have been rotated after ours. */
-                struct stat ours;
-                size_t before = fs->n_files;
-                if (fstat(last->fd, &ours) < 0)
-                        return -errno;
-                r = add_rotated(fs, &ours);
-                return r < 0 ? r : fs->n_files > before;
-        }
-        if ((uint64_t)st.st_dev == last->dev && (uint64_t)st.st_ino == last->ino)
+        /* Still the current file (or it was renamed and none is made yet, and no other was
+         * rotated meanwhile): caught up. Otherwise: the files written after ours. */
+        if (stat_at(fs->dir, fs->current, &st) >= 0 && (uint64_t)st.st_dev == last->dev &&
+                (uint64_t)st.st_ino == last->ino)
                 return 0;
-        /* Rotated: the files written after ours, then the current one. */
         struct stat ours;
         if (fstat(last->fd, &ours) < 0)
                 return -errno;
-        r = add_rotated(fs, &ours);
-        if (r < 0)
-                return r;
-        r = add_current(fs, false);
-        return r < 0 && r != -ENOENT ? r : 1;
+        r = add_newer(fs, &ours, true, false);
+        return r < 0 ? r : r > 0;
 }
 
 /*
@@ -371,12 +376,10 @@ static int anchor(FileSource *fs) {
                 if (r >= 0)
                         r = set_current_restart(fs, n);
         }
-        if (r >= 0 && fs->appeared)
-                r = add_rotated(fs, NULL);
         if (r >= 0) {
-                r = add_current(fs, !fs->from_head);
-                if (r == -ENOENT && fs->n_files > 0)
-                        r = 0;
+                r = add_newer(fs, NULL, fs->appeared, !fs->from_head);
+                if (r == 0 && fs->n_files == 0)
+                        r = -ENOENT;
         }
         /* From now on whatever shows up is new: read it whole. */
         fs->from_head = fs->appeared = true;
@@ -548,11 +551,8 @@ static int restore(FileSource *fs, const Vigil__LogPosition *p) {
         struct stat ours;
         if (fstat(fs->files[fs->n_files - 1].fd, &ours) < 0)
                 return -errno;
-        r = add_rotated(fs, &ours);
-        if (r < 0)
-                return r;
-        r = add_current(fs, false);
-        return r < 0 && r != -ENOENT ? r : 0;
+        r = add_newer(fs, &ours, true, false);
+        return MIN(r, 0);
 }
 
 static void file_done(LogSource *s) {

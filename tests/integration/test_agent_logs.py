@@ -147,8 +147,12 @@ class AgentLogsTest(VigilTestCase):
         t.join(300)
         self.assertTrue(done.is_set())
         name = "pod:alluxio/alluxio-worker-0/worker"
-        wait_for(lambda: self.count(name, "failed: Connection refused") >= len(errors), 120,
-                 "every ERROR counted")
+        try:
+            wait_for(lambda: self.count(name, "failed: Connection refused") >= len(errors), 120,
+                     "every ERROR counted")
+        except AssertionError:
+            self.fail(f"{self.count(name, 'failed: Connection refused')} of {len(errors)} errors counted; "
+                      f"agent: {agent.output()[-3000:]}")
         # ... and nothing counted twice, also after a few more cycles.
         time.sleep(1)
         self.assertEqual(self.count(name, "failed: Connection refused"), len(errors))
@@ -321,6 +325,37 @@ class AgentLogsTest(VigilTestCase):
         self.assertEqual(self.count(name, "heartbeat"), 1)
         self.assertEqual(self.count(name, "Slow UFS"), 1)
         self.assertEqual(self.count(name, "another unit"), 0)
+        agent.stop()
+
+    def test_polling_when_inotify_watches_run_out(self):
+        knob = "/proc/sys/fs/inotify/max_user_watches"
+        with open(knob) as f:
+            old = f.read().strip()
+
+        def restore():
+            with open(knob, "w") as f:
+                f.write(old)
+
+        paths = []
+        for i in range(3):
+            os.makedirs(self.path(f"d{i}"))
+            paths.append(self.path(f"d{i}", "worker.log"))
+            open(paths[-1], "w").close()
+        # No new inotify watch can be made while the agent starts (machine-wide: put back at once).
+        with open(knob, "w") as f:
+            f.write("1")
+        self.addCleanup(restore)
+        args = [a for p in paths for a in ("--log-file", p)]
+        agent = self.start_agent(*args, "--pods-log-dir", "")
+        wait_for(lambda: all(self.check("file:" + p) for p in paths), 20, "all sources reporting")
+        restore()
+        for p in paths:
+            with open(p, "a") as f:
+                f.write(log4j("ERROR", "Poll", "found by polling") + "\n")
+        for p in paths:
+            wait_for(lambda: self.count("file:" + p, "found by polling") == 1, 20, "the error in " + p)
+        self.assertIn("polling", agent.output())
+        self.assertIn("Cannot watch", agent.output())
         agent.stop()
 
     def test_bad_configuration_is_one_line_and_exit_2(self):

@@ -84,6 +84,45 @@ static void nothing_to_check_is_an_error(void **state) {
         free(err);
 }
 
+static void log_settings_defaults_and_overrides(void **state) {
+        AgentConfig c;
+        char *err = NULL;
+
+        /* Log sources alone are something to check. */
+        assert_int_equal(
+                load(&c, &err, "--csi-discover", "", "--log-file", "//opt/alluxio/./logs/worker.log",
+                        "--journal-unit", "alluxio-fuse.service", NULL),
+                0);
+        assert_string_equal(c.log_file[0], "/opt/alluxio/logs/worker.log");
+        assert_string_equal(c.journal_unit[0], "alluxio-fuse.service");
+        assert_string_equal(c.pods_log_dir, "/var/log/pods");
+        assert_string_equal(c.state_dir, "/var/lib/vigil");
+        /* The Alluxio worker, fuse, coordinator and CSI node plugin pods. */
+        assert_int_equal(strv_length(c.pod_log), 4);
+        assert_string_equal(c.pod_log[0], "*/*-worker-*/*");
+        assert_string_equal(c.pod_log[3], "*/*csi-nodeplugin*/*");
+        assert_int_equal(c.log_level_mask,
+                LOG_LEVEL_BIT(VIGIL__LOG_LEVEL__LOG_LEVEL_WARN) |
+                        LOG_LEVEL_BIT(VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR) |
+                        LOG_LEVEL_BIT(VIGIL__LOG_LEVEL__LOG_LEVEL_FATAL));
+        assert_int_equal(c.log_context, 1);
+        assert_int_equal(c.log_max_line, 64 * 1024);
+        agent_config_done(&c);
+
+        assert_int_equal(load(&c, &err, "--fuse", "/m", "--pod-log", "alluxio/*/worker", "--log-levels",
+                                 "error", "--log-context", "3", "--log-max-line", "1M", NULL),
+                0);
+        assert_int_equal(strv_length(c.pod_log), 1);
+        assert_int_equal(c.log_level_mask, LOG_LEVEL_BIT(VIGIL__LOG_LEVEL__LOG_LEVEL_ERROR));
+        assert_int_equal(c.log_context, 3);
+        assert_int_equal(c.log_max_line, 1024 * 1024);
+        agent_config_done(&c);
+
+        assert_int_equal(load(&c, &err, "--fuse", "/m", "--log-context", "101", NULL), -EINVAL);
+        assert_non_null(strstr(err, "log_context"));
+        free(err);
+}
+
 static void unknown_flag_is_an_error(void **state) {
         AgentConfig c;
         char *err;
@@ -175,6 +214,7 @@ int main(void) {
                 cmocka_unit_test(relative_mount_path_is_rejected),
                 cmocka_unit_test(nothing_to_check_is_an_error),
                 cmocka_unit_test(unknown_flag_is_an_error),
+                cmocka_unit_test(log_settings_defaults_and_overrides),
                 cmocka_unit_test(file_sections_configure_mounts_and_flags_override),
                 cmocka_unit_test(file_errors_name_file_line_and_key),
                 cmocka_unit_test(section_without_keys_declares_the_mount),
