@@ -192,6 +192,32 @@ class AgentLogsTest(VigilTestCase):
         self.assertEqual(self.check(name)["details"]["restarts"], 1)
         agent.stop()
 
+    def test_new_pod_read_whole_and_deleted_pod_forgotten(self):
+        agent = self.start_agent()
+        wait_for(lambda: http("GET", self.collector.url + "/v1/nodes/node-a")[0] == 200, 20, "agent up")
+        # A pod that appears while the agent runs is read from its first line.
+        d = self.container_dir(pod="alluxio-worker-1", container="worker", uid="u7")
+        with open(os.path.join(d, "0.log"), "w") as f:
+            f.write(cri(log4j("ERROR", "Worker", "Failed to register with the master")))
+            f.write(cri(log4j("INFO", "Worker", "registered")))
+        name = "pod:alluxio/alluxio-worker-1/worker"
+        wait_for(lambda: self.count(name, "Failed to register") == 1, 20, "the new pod's first line")
+        # Its last lines, then the pod goes away: they are counted, and the source is forgotten.
+        with open(os.path.join(d, "0.log"), "a") as f:
+            f.write(cri(log4j("ERROR", "Worker", "Shutting down on SIGTERM")))
+        subprocess.run(["rm", "-rf", os.path.dirname(d)], check=True)
+        wait_for(lambda: self.check(name) is None, 30, "the deleted pod's check gone")
+        wait_for(lambda: self.count(name, "Shutting down") == 1, 20, "its last error counted")
+        # Pods that do not match the pattern are not read.
+        other = self.container_dir(ns="kube-system", pod="coredns-1", container="coredns", uid="u9")
+        with open(os.path.join(other, "0.log"), "w") as f:
+            f.write(cri(log4j("ERROR", "Dns", "not ours")))
+        agent.stop()
+        agent = self.start_agent("--pod-log", "alluxio/*/*")
+        # Once the new agent's reports arrive, the unselected pod has no check (and no findings).
+        wait_for(lambda: self.check("pod:kube-system/coredns-1/coredns") is None, 20, "unselected pod ignored")
+        agent.stop()
+
     def test_log4j_rolling_truncation_and_a_huge_line(self):
         logdir = self.path("logs")
         os.makedirs(logdir)
