@@ -7,6 +7,7 @@
 #include "csi/csi-probe.h"
 #include "fuse/fuse-probe.h"
 #include "log.h"
+#include "metrics/metrics-probe.h"
 #include "mountinfo.h"
 
 #define DEFAULT_INTERVAL (5 * USEC_PER_SEC)
@@ -30,6 +31,11 @@ static const ConfigOption agent_options[] = {
                 "CSI node-plugin socket to probe (settings per socket in [csi PATH] sections)"},
         {"csi_discover", 0, CONFIG_STRING, offsetof(AgentConfig, csi_discover), "GLOB",
                 "CSI sockets to find and probe, looked for each cycle; empty: none"},
+        {"metrics", 0, CONFIG_STRV, offsetof(AgentConfig, metrics), "ROLE=URL",
+                "a Prometheus endpoint to scrape, e.g. worker=http://127.0.0.1:30000/metrics; ROLE is "
+                "worker, fuse or coordinator, optionally with -NAME (settings per endpoint in [metrics "
+                "ROLE] "
+                "sections)"},
         {"interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles"},
         {"timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
                 "deadline of each probe; a probe past it is 'hung' (default: 2s, at most half the "
@@ -93,10 +99,46 @@ void agent_config_done(AgentConfig *c) {
         c->n_targets = 0;
 }
 
-/* Finds the target of ops at path (normalised), adding it with default settings when absent. */
+/* A probe's target in its one spelling: a path for fuse and csi, an endpoint name for metrics. */
+static int target_normalize(const ProbeOps *ops, const char *target, char **ret) {
+        if (ops != &metrics_probe_ops)
+                return path_normalize(target, ret);
+        if (metrics_role_from_name(target) < 0)
+                return -EINVAL;
+        char *copy = strdup(target);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+/* The reason a target of ops is refused (after target_normalize() returned -EINVAL). */
+static int target_invalid(const ProbeOps *ops, const char *target, char **ret_reason) {
+        int r = ops == &metrics_probe_ops
+                ? asprintf(ret_reason,
+                          "'%s' is not an endpoint name: worker, fuse or coordinator, optionally with -NAME",
+                          target)
+                : asprintf(ret_reason, "'%s' is not an absolute path without '..'", target);
+        return r < 0 ? -ENOMEM : -EINVAL;
+}
+
+/* Sets the setting key of t's probe to value, as its section would. */
+static int target_set(ProbeTarget *t, const char *key, const char *value, char **ret_reason) {
+        for (size_t i = 0; i < t->ops->n_options; i++)
+                if (streq(t->ops->options[i].key, key)) {
+                        _cleanup_(freep) char *err = NULL;
+                        int r = config_set(&t->ops->options[i], t->settings, value, &err);
+                        if (r < 0 && err)
+                                *ret_reason = TAKE_PTR(err);
+                        return r;
+                }
+        return asprintf(ret_reason, "unknown key") < 0 ? -ENOMEM : -EINVAL;
+}
+
+/* Finds the target of ops (normalised), adding it with default settings when absent. */
 static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, ProbeTarget **ret) {
         _cleanup_(freep) char *norm = NULL;
-        int r = path_normalize(path, &norm);
+        int r = target_normalize(ops, path, &norm);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->n_targets; i++)
@@ -117,7 +159,7 @@ static int target_get(AgentConfig *c, const ProbeOps *ops, const char *path, Pro
 
 int probe_target_new(const ProbeOps *ops, const char *path, ProbeTarget *ret) {
         _cleanup_(freep) char *norm = NULL;
-        int r = path_normalize(path, &norm);
+        int r = target_normalize(ops, path, &norm);
         if (r < 0)
                 return r;
         void *settings = calloc(1, ops->settings_size ?: 1);
@@ -169,9 +211,7 @@ static int section_handler(
                 return asprintf(ret_reason, "unknown probe '%s'", family) < 0 ? -ENOMEM : -EINVAL;
         r = target_get(c, ops, target, &t);
         if (r == -EINVAL)
-                return asprintf(ret_reason, "'%s' is not an absolute path without '..'", target) < 0
-                        ? -ENOMEM
-                        : -EINVAL;
+                return target_invalid(ops, target, ret_reason);
         if (r < 0)
                 return r;
         if (!key)
@@ -181,15 +221,7 @@ static int section_handler(
                         return asprintf(ret_reason, "'%s' is not a duration", value) < 0 ? -ENOMEM : -EINVAL;
                 return 0;
         }
-        for (size_t i = 0; i < ops->n_options; i++)
-                if (streq(ops->options[i].key, key)) {
-                        _cleanup_(freep) char *err = NULL;
-                        r = config_set(&ops->options[i], t->settings, value, &err);
-                        if (r < 0 && err)
-                                *ret_reason = TAKE_PTR(err);
-                        return r;
-                }
-        return asprintf(ret_reason, "unknown key") < 0 ? -ENOMEM : -EINVAL;
+        return target_set(t, key, value, ret_reason);
 }
 
 static int fail(char **ret_error, const char *format, ...) _printf_(2, 3);
@@ -233,13 +265,40 @@ static int finish(AgentConfig *c, char **ret_error) {
                 if (r < 0)
                         return r;
         }
+        /* After the sections: --metrics ROLE=URL (and the main section's metrics key) set the url. */
+        STRV_FOREACH (p, c->metrics) {
+                _cleanup_(freep) char *reason = NULL;
+                const char *eq = strchr(*p, '=');
+                if (!eq || eq == *p || isempty(eq + 1))
+                        return fail(
+                                ret_error, "bad value for 'metrics' (--metrics): '%s' is not ROLE=URL", *p);
+                _cleanup_(freep) char *role = strndup(*p, eq - *p);
+                if (!role)
+                        return -ENOMEM;
+                r = target_get(c, &metrics_probe_ops, role, &t);
+                if (r == -EINVAL)
+                        return fail(ret_error,
+                                "bad value for 'metrics' (--metrics): '%s' is not an endpoint name: worker, "
+                                "fuse "
+                                "or coordinator, optionally with -NAME",
+                                role);
+                if (r < 0)
+                        return r;
+                r = target_set(t, "url", eq + 1, &reason);
+                if (r < 0)
+                        return r == -ENOMEM ? r
+                                            : fail(ret_error, "bad value for 'metrics' (--metrics): %s",
+                                                      reason ?: "invalid");
+        }
         /* The default pods log directory counts only where there is one (a Kubernetes node). */
         if (c->n_targets == 0 && isempty(c->csi_discover) &&
                 (isempty(c->pods_log_dir) || access(c->pods_log_dir, F_OK) < 0) &&
                 strv_length(c->log_file) == 0 && strv_length(c->journal_unit) == 0)
                 return fail(ret_error,
-                        "nothing to check: give --fuse PATH, --csi PATH, a [fuse PATH] section, "
-                        "--csi-discover GLOB, --pods-log-dir DIR, --log-file PATH or --journal-unit UNIT");
+                        "nothing to check: give --fuse PATH, --csi PATH, --metrics ROLE=URL, a [fuse PATH] "
+                        "section, --csi-discover GLOB, --pods-log-dir DIR, --log-file PATH or "
+                        "--journal-unit "
+                        "UNIT");
         STRV_FOREACH (p, c->log_file) {
                 _cleanup_(freep) char *norm = NULL;
                 r = path_normalize(*p, &norm);
@@ -338,6 +397,13 @@ static void print_help(const AgentConfig *c) {
         CsiSettings csi_defaults;
         probe_settings_init(&csi_probe_ops, &csi_defaults);
         config_print_keys(csi_probe_ops.options, csi_probe_ops.n_options, &csi_defaults, stdout);
+        printf("\nPer-endpoint settings go in [metrics ROLE] sections (ROLE as in --metrics):\n");
+        MetricsSettings metrics_defaults;
+        probe_settings_init(&metrics_probe_ops, &metrics_defaults);
+        config_print_keys(metrics_probe_ops.options, metrics_probe_ops.n_options, &metrics_defaults, stdout);
+        probe_settings_done(&metrics_probe_ops, &metrics_defaults);
+        printf("  %-30s %s\n", "timeout = DURATION",
+                "this endpoint's probe deadline (default: scrape_timeout + 500ms)");
         printf("\nLog sources are read while the agent runs (not with --once); see docs/logs.md.\n");
         printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
                "See docs/configuration.md.\n");

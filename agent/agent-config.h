@@ -14,6 +14,10 @@
  *   expect = ok
  *   warn_latency = 300ms
  *   timeout = 2s
+ *
+ *   [metrics worker]
+ *   url = http://127.0.0.1:30000/metrics
+ *   expected_errors = s3:404 *:404
  */
 
 #include "log-line.h"
@@ -30,7 +34,9 @@ void probe_target_done(ProbeTarget *t);
 
 /*
  * Makes a target of ops at path (normalised) with default settings and no deadline of its own
- * (timeout 0). Returns -EINVAL for a path that is not absolute, -ENOMEM.
+ * (timeout 0). The target is a path for the fuse and csi probes, an endpoint name ("worker",
+ * "fuse-pvc-a") for the metrics probe. Returns -EINVAL for a path that is not absolute or a name that
+ * is not an endpoint's, -ENOMEM.
  */
 int probe_target_new(const ProbeOps *ops, const char *path, ProbeTarget *ret);
 
@@ -46,6 +52,7 @@ typedef struct AgentConfig {
         char **fuse;
         char **csi;
         char *csi_discover;
+        char **metrics; /* ROLE=URL */
         usec_t interval;
         usec_t timeout;
         char *token_file;

@@ -64,6 +64,51 @@ static json_object *fuse_to_json(const Vigil__FuseDetails *f) {
         return o;
 }
 
+/* The rates of a metrics.scrape result; hit_rate only when there is one. */
+static json_object *metrics_to_json(const Vigil__MetricsDetails *m) {
+        json_object *o = json_object_new_object(), *ops = json_object_new_object(),
+                    *errors = json_object_new_array(), *missing = json_object_new_array();
+        if (!o || !ops || !errors || !missing) {
+                json_object_put(o);
+                json_object_put(ops);
+                json_object_put(errors);
+                json_object_put(missing);
+                return NULL;
+        }
+        json_object_object_add(o, "role", json_object_new_string(m->role));
+        json_object_object_add(o, "interval_s", json_object_new_double(m->interval_s));
+        json_object_object_add(o, "requests_per_s", json_object_new_double(m->requests_per_s));
+        json_object_object_add(
+                o, "cached_read_bytes_per_s", json_object_new_double(m->cached_read_bytes_per_s));
+        json_object_object_add(o, "ufs_read_bytes_per_s", json_object_new_double(m->ufs_read_bytes_per_s));
+        json_object_object_add(o, "ufs_write_bytes_per_s", json_object_new_double(m->ufs_write_bytes_per_s));
+        if (m->has_hit_rate)
+                json_object_object_add(o, "hit_rate", json_object_new_double(m->hit_rate));
+        for (size_t i = 0; i < m->n_fuse_ops_per_s; i++)
+                json_object_object_add(
+                        ops, m->fuse_ops_per_s[i]->key, json_object_new_double(m->fuse_ops_per_s[i]->per_s));
+        json_object_object_add(o, "fuse_ops_per_s", ops);
+        json_object_object_add(o, "fuse_concurrency", json_object_new_double(m->fuse_concurrency));
+        for (size_t i = 0; i < m->n_ufs_errors; i++) {
+                const Vigil__UfsErrorRate *e = m->ufs_errors[i];
+                json_object *j = json_object_new_object();
+                if (!j)
+                        break;
+                json_object_object_add(j, "ufs", json_object_new_string(e->ufs));
+                json_object_object_add(j, "error_code", json_object_new_string(e->error_code));
+                json_object_object_add(j, "per_s", json_object_new_double(e->per_s));
+                json_object_object_add(j, "expected", json_object_new_boolean(e->expected));
+                json_object_array_add(errors, j);
+        }
+        json_object_object_add(o, "ufs_errors", errors);
+        for (size_t i = 0; i < m->n_missing; i++)
+                json_object_array_add(missing, json_object_new_string(m->missing[i]));
+        json_object_object_add(o, "missing", missing);
+        json_object_object_add(o, "samples", json_object_new_uint64(m->samples));
+        json_object_object_add(o, "page_bytes", json_object_new_uint64(m->page_bytes));
+        return o;
+}
+
 json_object *check_result_to_json(const Vigil__CheckResult *c) {
         json_object *o = json_object_new_object();
         if (!o)
@@ -89,6 +134,8 @@ json_object *check_result_to_json(const Vigil__CheckResult *c) {
         }
         if (c->fuse)
                 json_object_object_add(o, "fuse", fuse_to_json(c->fuse));
+        if (c->metrics)
+                json_object_object_add(o, "metrics", metrics_to_json(c->metrics));
         return o;
 }
 

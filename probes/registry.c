@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "csi/csi-probe.h"
 #include "fuse/fuse-probe.h"
+#include "metrics/metrics-probe.h"
 #include "probe.h"
 
 const ProbeOps *const probe_registry[] = {
         &fuse_probe_ops,
         &csi_probe_ops,
+        &metrics_probe_ops,
         NULL,
 };
 

@@ -9,6 +9,7 @@
 
 #include "agent-config.h"
 #include "fuse/fuse-probe.h"
+#include "metrics/metrics-probe.h"
 
 /* Loads argv (NULL-terminated); returns r and the error line (caller frees). */
 static int load(AgentConfig *c, char **ret_error, ...) {
@@ -205,6 +206,125 @@ static void missing_config_file_is_an_error(void **state) {
         free(err);
 }
 
+static void metrics_flag_declares_an_endpoint_by_role(void **state) {
+        AgentConfig c;
+        char *err = NULL;
+        /* An endpoint alone is something to check. */
+        assert_int_equal(load(&c, &err, "--csi-discover", "", "--pods-log-dir", "", "--metrics",
+                                 "worker=http://127.0.0.1:30000/metrics", "--metrics",
+                                 "fuse-pvc-a=http://127.0.0.1:49999/metrics", NULL),
+                0);
+        assert_int_equal(c.n_targets, 2);
+        assert_ptr_equal(c.targets[0].ops, &metrics_probe_ops);
+        assert_string_equal(c.targets[0].target, "worker");
+        const MetricsSettings *s = c.targets[0].settings;
+        assert_string_equal(s->url, "http://127.0.0.1:30000/metrics");
+        assert_string_equal(c.targets[1].target, "fuse-pvc-a");
+        /* The child's deadline: the transfer's timeout and a margin. */
+        assert_int_equal(c.targets[0].timeout, s->scrape_timeout + 500 * USEC_PER_MSEC);
+        agent_config_done(&c);
+}
+
+static void bad_metrics_values_name_the_key(void **state) {
+        AgentConfig c;
+        char *err = NULL;
+        assert_int_equal(load(&c, &err, "--metrics", "http://127.0.0.1:30000/metrics", NULL), -EINVAL);
+        assert_string_equal(err,
+                "bad value for 'metrics' (--metrics): 'http://127.0.0.1:30000/metrics' is not ROLE=URL");
+        free(err);
+        assert_int_equal(load(&c, &err, "--metrics", "worker", NULL), -EINVAL);
+        assert_string_equal(err, "bad value for 'metrics' (--metrics): 'worker' is not ROLE=URL");
+        free(err);
+        assert_int_equal(load(&c, &err, "--metrics", "master=http://m:19999/metrics", NULL), -EINVAL);
+        assert_non_null(strstr(err, "'master' is not an endpoint name"));
+        free(err);
+        assert_int_equal(load(&c, &err, "--metrics", "worker=ftp://w/metrics", NULL), -EINVAL);
+        assert_string_equal(err,
+                "bad settings for [metrics worker]: 'url' ftp://w/metrics is not an http:// or https:// "
+                "URL");
+        free(err);
+}
+
+static void metrics_sections_set_endpoint_settings_and_the_flag_its_url(void **state) {
+        char *path = test_write_temp("[agent]\n"
+                                     "metrics = coordinator=http://127.0.0.1:19999/metrics\n"
+                                     "[metrics worker]\n"
+                                     "url = http://127.0.0.1:1/metrics\n"
+                                     "expected_errors = s3:404,403 hdfs:\n"
+                                     "hit_rate_warn = 80%\n"
+                                     "ufs_errors_warn = 0.5\n"
+                                     "rps_window = 30m\n"
+                                     "requests_metric = alluxio_worker_requests_total\n"
+                                     "checks = hit_rate\n"
+                                     "scrape_timeout = 1s\n"
+                                     "timeout = 3s\n");
+        AgentConfig c;
+        char *err = NULL;
+        assert_int_equal(load(&c, &err, "--config", path, "--metrics",
+                                 "worker=http://127.0.0.1:30000/metrics", "--csi-discover", "", NULL),
+                0);
+        assert_int_equal(c.n_targets, 2);
+        assert_string_equal(c.targets[0].target, "worker");
+        const MetricsSettings *s = c.targets[0].settings;
+        assert_string_equal(s->url, "http://127.0.0.1:30000/metrics");
+        assert_string_equal(s->expected_errors, "s3:404,403 hdfs:");
+        assert_true(s->hit_rate_warn == 0.8);
+        assert_true(s->ufs_errors_warn == 0.5);
+        assert_int_equal(s->rps_window, 30 * USEC_PER_MINUTE);
+        assert_string_equal(metrics_family_name(s, METRICS_REQUESTS), "alluxio_worker_requests_total");
+        assert_string_equal(
+                metrics_family_name(s, METRICS_CACHED_READ), "alluxio_cached_data_read_bytes_total");
+        assert_string_equal(s->checks, "hit_rate");
+        assert_int_equal(s->scrape_timeout, USEC_PER_SEC);
+        assert_int_equal(c.targets[0].timeout, 3 * USEC_PER_SEC);
+        /* The main section's key works as the flag does. */
+        assert_string_equal(c.targets[1].target, "coordinator");
+        assert_string_equal(
+                ((const MetricsSettings *)c.targets[1].settings)->url, "http://127.0.0.1:19999/metrics");
+        agent_config_done(&c);
+        unlink(path);
+        free(path);
+}
+
+static void metrics_section_errors_say_what_to_do(void **state) {
+        AgentConfig c;
+        char *err = NULL;
+        char *path = test_write_temp("[metrics worker]\nhit_rate_warn = 0.5\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_string_equal(err,
+                "bad settings for [metrics worker]: no 'url': set url = URL in [metrics worker] "
+                "or give --metrics worker=URL");
+        free(err);
+        unlink(path);
+        free(path);
+
+        path = test_write_temp("[metrics /mnt/x]\nurl = http://x/\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "'/mnt/x' is not an endpoint name"));
+        free(err);
+        unlink(path);
+        free(path);
+
+        path = test_write_temp("[metrics worker]\nurl = http://x/\nexpected_errors = 404\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "'expected_errors' is not a list"));
+        free(err);
+        unlink(path);
+        free(path);
+
+        path = test_write_temp("[metrics worker]\nurl = http://x/\nhit_rate_warn = 2\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "'hit_rate_warn'"));
+        free(err);
+        unlink(path);
+        free(path);
+
+        /* The default deadline (2.5 s) must fit in the interval. */
+        assert_int_equal(load(&c, &err, "--metrics", "worker=http://x/", "--interval", "1s", NULL), -EINVAL);
+        assert_non_null(strstr(err, "'timeout' of metrics worker"));
+        free(err);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(flags_set_values_and_defaults_fill_the_rest),
@@ -219,6 +339,10 @@ int main(void) {
                 cmocka_unit_test(file_errors_name_file_line_and_key),
                 cmocka_unit_test(section_without_keys_declares_the_mount),
                 cmocka_unit_test(missing_config_file_is_an_error),
+                cmocka_unit_test(metrics_flag_declares_an_endpoint_by_role),
+                cmocka_unit_test(bad_metrics_values_name_the_key),
+                cmocka_unit_test(metrics_sections_set_endpoint_settings_and_the_flag_its_url),
+                cmocka_unit_test(metrics_section_errors_say_what_to_do),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
