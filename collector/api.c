@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <json-c/printbuf.h>
+#include <math.h>
 
 #include "api.h"
 #include "config.h"
@@ -276,8 +277,172 @@ static int etcd_json(const EtcdSummary *e, json_object **ret) {
         return 0;
 }
 
-static int cluster_head_json(
-        const ClusterSummary *s, const EtcdSummary *etcd, int64_t now_ms, json_object **ret) {
+/* ---- metrics (docs/api.md, GET /v1/metrics and the "metrics" of /v1/cluster) ---- */
+
+/* key: v, or null when there is no value (json-c would write a NaN as is: not JSON). */
+static int add_double(json_object *o, const char *key, bool has, double v) {
+        if (!has || !isfinite(v))
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        return add(o, key, json_object_new_double(v));
+}
+
+/* "current": the rates of the metrics checks summarized in m (docs/api.md). */
+static int metrics_current_json(const MetricsSummary *m, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *ops = json_object_new_array(),
+                                   *errors = json_object_new_array(), *missing = json_object_new_array();
+        double ratio;
+        int r = o && ops && errors && missing ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add(o, "nodes", json_object_new_int64(m->nodes));
+        if (r >= 0)
+                r = add(o, "endpoints", json_object_new_int64(m->endpoints));
+        for (MetricSeries k = 0; r >= 0 && k < _METRIC_SERIES_MAX; k++)
+                r = add_double(o, metric_series_name(k), true, m->total.v[k]);
+        bool has_ratio = metric_values_hit_ratio(&m->total, &ratio);
+        if (r >= 0)
+                r = add_double(o, "hit_rate", has_ratio, ratio);
+        for (size_t i = 0; r >= 0 && i < m->n_fuse_ops; i++) {
+                json_object *op = json_object_new_object();
+                r = append(ops, op);
+                if (r >= 0)
+                        r = add(op, "operation", json_object_new_string(m->fuse_ops[i].key));
+                if (r >= 0)
+                        r = add_double(op, "per_s", true, m->fuse_ops[i].per_s);
+        }
+        if (r >= 0)
+                r = add(o, "fuse_ops", TAKE_PTR(ops));
+        for (size_t i = 0; r >= 0 && i < m->n_ufs_errors; i++) {
+                json_object *e = json_object_new_object();
+                r = append(errors, e);
+                if (r >= 0)
+                        r = add(e, "ufs", json_object_new_string(m->ufs_errors[i].ufs));
+                if (r >= 0)
+                        r = add(e, "error_code", json_object_new_string(m->ufs_errors[i].error_code));
+                if (r >= 0)
+                        r = add_double(e, "per_s", true, m->ufs_errors[i].per_s);
+                if (r >= 0)
+                        r = add(e, "expected", json_object_new_boolean(m->ufs_errors[i].expected));
+        }
+        if (r >= 0)
+                r = add(o, "ufs_errors", TAKE_PTR(errors));
+        for (size_t i = 0; r >= 0 && i < m->n_missing; i++)
+                r = append(missing, json_object_new_string(m->missing[i]));
+        if (r >= 0)
+                r = add(o, "missing", TAKE_PTR(missing));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* {"change" (or change_key): x, "significant": b}, or null when c is not comparable. */
+static int add_change(json_object *o, const char *key, const char *change_key, const MetricChange *c) {
+        json_object *v;
+        int r;
+
+        if (!c->comparable)
+                return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+        r = add(o, key, v = json_object_new_object());
+        if (r >= 0)
+                r = add_double(v, change_key, true, c->change);
+        if (r >= 0)
+                r = add(v, "significant", json_object_new_boolean(c->significant));
+        return r;
+}
+
+/* One series of "comparisons": the windows' values, then the day and week changes. */
+static int comparison_json(const MetricWindow w[_METRIC_WINDOW_MAX], const MetricsSettings *settings,
+        MetricSeries series, bool hit_rate, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        MetricChange day, week;
+        int r = o ? 0 : -ENOMEM;
+
+        for (MetricWindowKind k = 0; r >= 0 && k < _METRIC_WINDOW_MAX; k++) {
+                double v;
+                bool has = hit_rate ? metric_window_hit_ratio(&w[k], &v)
+                                    : metric_window_mean(&w[k], series, &v);
+                r = add_double(o, metric_window_name(k), has, v);
+        }
+        if (hit_rate) {
+                day = metrics_compare_hit_ratio(settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO]);
+                week = metrics_compare_hit_ratio(
+                        settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_WEEK_AGO]);
+        } else {
+                day = metrics_compare(settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO], series);
+                week = metrics_compare(settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_WEEK_AGO], series);
+        }
+        if (r >= 0)
+                r = add_change(o, "day", hit_rate ? "change_pts" : "change", &day);
+        if (r >= 0)
+                r = add_change(o, "week", hit_rate ? "change_pts" : "change", &week);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* "windows" and "comparisons" of w into o; both null when w is NULL (no history yet). */
+static int add_history(json_object *o, const MetricWindow *w, const MetricsSettings *settings) {
+        _cleanup_json_ json_object *windows = NULL, *comparisons = NULL;
+        int r;
+
+        if (!w) {
+                r = json_object_object_add(o, "windows", NULL);
+                if (r >= 0)
+                        r = json_object_object_add(o, "comparisons", NULL);
+                return r < 0 ? -ENOMEM : 0;
+        }
+        windows = json_object_new_object();
+        comparisons = json_object_new_object();
+        r = windows && comparisons ? 0 : -ENOMEM;
+        for (MetricWindowKind k = 0; r >= 0 && k < _METRIC_WINDOW_MAX; k++) {
+                json_object *x = json_object_new_object();
+                r = add(windows, metric_window_name(k), x);
+                if (r >= 0)
+                        r = add(x, "from_ms", json_object_new_int64(w[k].from_ms));
+                if (r >= 0)
+                        r = add(x, "to_ms", json_object_new_int64(w[k].to_ms));
+                if (r >= 0)
+                        r = add(x, "points", json_object_new_int64(w[k].points));
+        }
+        for (MetricSeries k = 0; r >= 0 && k <= _METRIC_SERIES_MAX; k++) {
+                /* One more than the series: the hit rate, last. */
+                bool hit_rate = k == _METRIC_SERIES_MAX;
+                json_object *c = NULL;
+                r = comparison_json(w, settings, hit_rate ? 0 : k, hit_rate, &c);
+                if (r >= 0)
+                        r = add(comparisons, hit_rate ? "hit_rate" : metric_series_name(k), c);
+        }
+        if (r >= 0)
+                r = add(o, "windows", TAKE_PTR(windows));
+        if (r >= 0)
+                r = add(o, "comparisons", TAKE_PTR(comparisons));
+        return r;
+}
+
+/* The "metrics" of /v1/cluster: current rates, and the cluster's history as last recorded. */
+static int cluster_metrics_json(const MetricsSummary *m, MetricsHistory *h, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        json_object *current = NULL;
+        bool have = h && metrics_history_cluster(h, w);
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = metrics_current_json(m, &current);
+        if (r >= 0)
+                r = add(o, "current", current);
+        if (r >= 0)
+                r = add_history(o, have ? w : NULL, h ? metrics_history_settings(h) : NULL);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int cluster_head_json(const ClusterSummary *s, const EtcdSummary *etcd, MetricsHistory *metrics,
+        int64_t now_ms, json_object **ret) {
         _cleanup_json_ json_object *o = NULL, *agents = NULL, *families = NULL;
         char msg[128];
         int r;
@@ -337,6 +502,12 @@ static int cluster_head_json(
                 if (r >= 0)
                         r = add(o, "logs", logs);
         }
+        if (r >= 0) {
+                json_object *m = NULL;
+                r = cluster_metrics_json(&s->metrics, metrics, &m);
+                if (r >= 0)
+                        r = add(o, "metrics", m);
+        }
         if (r >= 0 && etcd) {
                 json_object *e = NULL;
                 r = etcd_json(etcd, &e);
@@ -349,21 +520,18 @@ static int cluster_head_json(
         return 0;
 }
 
-int api_cluster(Cluster *c, const EtcdSummary *etcd, bool failing, usec_t now_mono, int64_t now_ms,
-        json_object **ret) {
+int api_cluster(Cluster *c, const EtcdSummary *etcd, MetricsHistory *metrics, bool failing, usec_t now_mono,
+        int64_t now_ms, json_object **ret) {
         _cleanup_json_ json_object *o = NULL, *nodes = NULL;
         ClusterSummary s = {};
         NodeRef *refs = NULL;
         size_t n = 0;
         int r;
 
-        r = cluster_snapshot(c, &refs, &n);
+        r = cluster_snapshot_summary(c, &refs, &n, &s);
         if (r < 0)
                 return r;
-        r = cluster_summarize(refs, n, &s);
-        if (r < 0)
-                goto finish;
-        r = cluster_head_json(&s, etcd, now_ms, &o);
+        r = cluster_head_json(&s, etcd, metrics, now_ms, &o);
         if (r < 0)
                 goto finish;
         r = -ENOMEM;
@@ -526,8 +694,8 @@ static int stream_node(ApiStream *st, const NodeRef *ref, bool first, usec_t now
         return r;
 }
 
-int api_cluster_stream(
-        Cluster *c, const EtcdSummary *etcd, usec_t now_mono, int64_t now_ms, ApiStream **ret) {
+int api_cluster_stream(Cluster *c, const EtcdSummary *etcd, MetricsHistory *metrics, usec_t now_mono,
+        int64_t now_ms, ApiStream **ret) {
         _cleanup_(api_stream_freep) ApiStream *st = calloc(1, sizeof(ApiStream));
         _cleanup_json_ json_object *head = NULL;
         ClusterSummary s = {};
@@ -537,13 +705,10 @@ int api_cluster_stream(
 
         if (!st)
                 return -ENOMEM;
-        r = cluster_snapshot(c, &st->refs, &st->n_refs);
+        r = cluster_snapshot_summary(c, &st->refs, &st->n_refs, &s);
         if (r < 0)
                 return r;
-        r = cluster_summarize(st->refs, st->n_refs, &s);
-        if (r < 0)
-                return r;
-        r = cluster_head_json(&s, etcd, now_ms, &head);
+        r = cluster_head_json(&s, etcd, metrics, now_ms, &head);
         cluster_summary_done(&s);
         if (r < 0)
                 return r;
@@ -940,6 +1105,86 @@ int api_logs(Store *s, const ApiLogsQuery *q, int64_t now_ms, json_object **ret,
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+/* "settings": what makes a change significant (docs/api.md). */
+static int metrics_settings_json(const MetricsSettings *settings, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *volume = json_object_new_object();
+        int r = o && volume ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add_double(o, "change", true, settings->change);
+        for (MetricVolume k = 0; r >= 0 && k < _METRIC_VOLUME_MAX; k++)
+                r = add_double(volume, metric_volume_name(k), true, settings->min_volume[k]);
+        if (r >= 0)
+                r = add(o, "min_volume", TAKE_PTR(volume));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* The answer of api_metrics() from the nodes it is about (one node: ref set, else refs of all). */
+static int metrics_answer(Store *s, MetricsHistory *h, const NodeRef *node, const NodeRef *refs, size_t n,
+        int64_t now_ms, usec_t now_mono, json_object **ret) {
+        _cleanup_(metrics_summary_done) MetricsSummary m = {};
+        _cleanup_json_ json_object *o = json_object_new_object();
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        json_object *settings = NULL, *current = NULL;
+        int r = o ? 0 : -ENOMEM;
+
+        if (node && r >= 0)
+                r = metrics_summary_add_report(&m, node->view->report);
+        for (size_t i = 0; !node && r >= 0 && i < n; i++)
+                if (!refs[i].stale)
+                        r = metrics_summary_add_report(&m, refs[i].view->report);
+        metrics_summary_finish(&m);
+        metric_windows_init(now_ms, w);
+        if (r >= 0)
+                r = store_query_metric_windows(
+                        s, node ? node->view->report->node : METRICS_CLUSTER_NODE, w, _METRIC_WINDOW_MAX);
+        if (r >= 0 && node)
+                r = add_common_node_fields(o, node, now_mono);
+        else if (r >= 0)
+                r = json_object_object_add(o, "name", NULL) < 0 ? -ENOMEM : 0;
+        if (r >= 0)
+                r = add(o, "generated_at_ms", json_object_new_int64(now_ms));
+        if (r >= 0)
+                r = metrics_settings_json(metrics_history_settings(h), &settings);
+        if (r >= 0)
+                r = add(o, "settings", settings);
+        if (r >= 0)
+                r = metrics_current_json(&m, &current);
+        if (r >= 0)
+                r = add(o, "current", current);
+        if (r >= 0)
+                r = add_history(o, w, metrics_history_settings(h));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int api_metrics(Cluster *c, Store *s, MetricsHistory *h, const char *node, int64_t now_ms, usec_t now_mono,
+        json_object **ret) {
+        NodeRef *refs = NULL, ref;
+        size_t n = 0;
+        int r;
+
+        if (!isempty(node)) {
+                r = cluster_get(c, node, &ref);
+                if (r < 0)
+                        return r;
+                r = metrics_answer(s, h, &ref, NULL, 0, now_ms, now_mono, ret);
+                node_view_unref(ref.view);
+                return r;
+        }
+        r = cluster_snapshot(c, &refs, &n);
+        if (r < 0)
+                return r;
+        r = metrics_answer(s, h, NULL, refs, n, now_ms, now_mono, ret);
+        node_refs_free(refs, n);
+        return r;
 }
 
 int api_healthz(Cluster *c, json_object **ret) {

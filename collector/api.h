@@ -14,6 +14,7 @@
 
 #include "cluster.h"
 #include "etcd-monitor.h"
+#include "metrics.h"
 #include "store.h"
 
 #define API_EVENTS_DEFAULT_LIMIT 1000u
@@ -21,10 +22,11 @@
 
 /*
  * GET /v1/cluster[?failing=1]. etcd: the etcd monitor's summary when the collector checks etcd,
- * else NULL; its status counts in the cluster's.
+ * else NULL; its status counts in the cluster's. metrics: the history whose latest cluster windows
+ * the "metrics" object compares (NULL: none shown).
  */
-int api_cluster(Cluster *c, const EtcdSummary *etcd, bool failing, usec_t now_mono, int64_t now_ms,
-        json_object **ret);
+int api_cluster(Cluster *c, const EtcdSummary *etcd, MetricsHistory *metrics, bool failing, usec_t now_mono,
+        int64_t now_ms, json_object **ret);
 /*
  * GET /v1/cluster (without failing=1) as a stream: the same text as api_cluster() serialized with
  * CLUSTER_JSON_FLAGS, made of the nodes' cached JSON without building one buffer of the whole
@@ -32,8 +34,8 @@ int api_cluster(Cluster *c, const EtcdSummary *etcd, bool failing, usec_t now_mo
  * the views it shows, so it stays valid whatever the writer does; the caller owns *ret.
  */
 typedef struct ApiStream ApiStream;
-int api_cluster_stream(
-        Cluster *c, const EtcdSummary *etcd, usec_t now_mono, int64_t now_ms, ApiStream **ret);
+int api_cluster_stream(Cluster *c, const EtcdSummary *etcd, MetricsHistory *metrics, usec_t now_mono,
+        int64_t now_ms, ApiStream **ret);
 /* Length in bytes of the whole answer. */
 uint64_t api_stream_size(const ApiStream *st);
 /* Copies up to max bytes of the answer from offset pos into buf; returns the number copied. */
@@ -59,6 +61,13 @@ typedef struct ApiLogsQuery {
         const char *limit; /* signatures per source */
 } ApiLogsQuery;
 int api_logs(Store *s, const ApiLogsQuery *q, int64_t now_ms, json_object **ret, const char **ret_reason);
+/*
+ * GET /v1/metrics[?node=N]: the current rates of the fresh nodes (or of node N, stale or not), and
+ * the last hour of the history compared with the same hour a day and a week ago, read from the
+ * store (h gives the settings). node NULL or empty: the cluster.
+ */
+int api_metrics(Cluster *c, Store *s, MetricsHistory *h, const char *node, int64_t now_ms, usec_t now_mono,
+        json_object **ret);
 /* GET /healthz */
 int api_healthz(Cluster *c, json_object **ret);
 /* {"error": message} or NULL on OOM. */

@@ -219,6 +219,10 @@ static int node_view_new(Vigil__NodeReport *report, ReportArena *arena, int64_t 
                 v->status = vigil_status_worst(v->status, s);
                 if (s != VIGIL_OK)
                         v->checks_failing++;
+                if (c->metrics) {
+                        metric_values_add(&v->metrics, c->metrics);
+                        v->metrics_endpoints++;
+                }
                 for (j = 0; j < v->n_families; j++)
                         if (v->families[j].len == len && memcmp(v->families[j].name, name, len) == 0)
                                 break;
@@ -790,23 +794,25 @@ size_t cluster_size(Cluster *c) {
         return n;
 }
 
-static int family_add(ClusterSummary *s, size_t *n_alloc, const char *name, size_t len, VigilStatus status) {
+/* Counts status under the family name[0..len) of the list *families (n used, *n_alloc allocated). */
+static int family_add(FamilyCount **families, size_t *n, size_t *n_alloc, const char *name, size_t len,
+        VigilStatus status) {
         size_t i;
-        for (i = 0; i < s->n_families; i++)
-                if (s->families[i].len == len && memcmp(s->families[i].name, name, len) == 0)
+        for (i = 0; i < *n; i++)
+                if ((*families)[i].len == len && memcmp((*families)[i].name, name, len) == 0)
                         break;
-        if (i == s->n_families) {
-                if (s->n_families == *n_alloc) {
+        if (i == *n) {
+                if (*n == *n_alloc) {
                         size_t a = MAX(*n_alloc * 2, (size_t)8);
-                        FamilyCount *p = realloc(s->families, a * sizeof(FamilyCount));
+                        FamilyCount *p = realloc(*families, a * sizeof(FamilyCount));
                         if (!p)
                                 return -ENOMEM;
-                        s->families = p;
+                        *families = p;
                         *n_alloc = a;
                 }
-                s->families[s->n_families++] = (FamilyCount){.name = name, .len = len};
+                (*families)[(*n)++] = (FamilyCount){.name = name, .len = len};
         }
-        s->families[i].count[status]++;
+        (*families)[i].count[status]++;
         return 0;
 }
 
@@ -845,10 +851,32 @@ static void logs_add(LogsSummary *l, const char *node, const Vigil__CheckResult 
         l->n_failing = MIN(l->n_failing + 1, (size_t)CLUSTER_LOGS_LISTED);
 }
 
+/* Adds what the node of ref contributes to the families of s (nodes) and to its check families. */
+static int summarize_families(
+        ClusterSummary *s, size_t *n_alloc, size_t *n_checks_alloc, const NodeRef *ref) {
+        const NodeView *v = ref->view;
+        int r;
+
+        r = family_add(
+                &s->families, &s->n_families, n_alloc, "agent", 5, ref->stale ? VIGIL_CRIT : VIGIL_OK);
+        for (size_t j = 0; r >= 0 && j < v->n_families; j++)
+                r = family_add(&s->families, &s->n_families, n_alloc, v->families[j].name,
+                        v->families[j].len, v->families[j].status);
+        if (r >= 0)
+                r = family_add(&s->check_families, &s->n_check_families, n_checks_alloc, "agent", 5,
+                        ref->stale ? VIGIL_CRIT : VIGIL_OK);
+        for (size_t j = 0; r >= 0 && !ref->stale && j < v->report->n_checks; j++) {
+                const char *name = strempty(v->report->checks[j]->name);
+                r = family_add(&s->check_families, &s->n_check_families, n_checks_alloc, name,
+                        family_len(name), check_status(v->report->checks[j]));
+        }
+        return r;
+}
+
 int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
         ClusterSummary s = {
                 .cluster = "", .status = n > 0 ? VIGIL_OK : VIGIL_UNKNOWN, .expected = (unsigned)n};
-        size_t n_alloc = 0;
+        size_t n_alloc = 0, n_checks_alloc = 0;
         int r;
 
         for (size_t i = 0; i < n; i++) {
@@ -871,10 +899,9 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
                                         vigil_status_from_proto(v->report->checks[j]->status) == VIGIL_OK;
                         } else if (streq(v->report->checks[j]->name, "logs.errors"))
                                 logs_add(&s.logs, v->report->node, v->report->checks[j]);
-                r = family_add(&s, &n_alloc, "agent", 5, refs[i].stale ? VIGIL_CRIT : VIGIL_OK);
-                for (size_t j = 0; r >= 0 && j < v->n_families; j++)
-                        r = family_add(&s, &n_alloc, v->families[j].name, v->families[j].len,
-                                v->families[j].status);
+                r = summarize_families(&s, &n_alloc, &n_checks_alloc, &refs[i]);
+                if (r >= 0 && !refs[i].stale && v->metrics_endpoints > 0)
+                        r = metrics_summary_add_report(&s.metrics, v->report);
                 if (r < 0) {
                         cluster_summary_done(&s);
                         return r;
@@ -882,6 +909,9 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
         }
         if (s.families)
                 qsort(s.families, s.n_families, sizeof(FamilyCount), compare_families);
+        if (s.check_families)
+                qsort(s.check_families, s.n_check_families, sizeof(FamilyCount), compare_families);
+        metrics_summary_finish(&s.metrics);
         s.percent = n > 0 ? 100.0 * s.ready / (double)n : 0.0;
         *ret = s;
         return 0;
@@ -890,4 +920,25 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
 void cluster_summary_done(ClusterSummary *s) {
         s->families = mfree(s->families);
         s->n_families = 0;
+        s->check_families = mfree(s->check_families);
+        s->n_check_families = 0;
+        metrics_summary_done(&s->metrics);
+}
+
+int cluster_snapshot_summary(Cluster *c, NodeRef **ret_refs, size_t *ret_n, ClusterSummary *ret) {
+        NodeRef *refs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = cluster_snapshot(c, &refs, &n);
+        if (r < 0)
+                return r;
+        r = cluster_summarize(refs, n, ret);
+        if (r < 0) {
+                node_refs_free(refs, n);
+                return r;
+        }
+        *ret_refs = refs;
+        *ret_n = n;
+        return 0;
 }

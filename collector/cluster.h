@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "metrics.h"
 #include "status.h"
 #include "store.h"
 #include "time-util.h"
@@ -64,6 +65,8 @@ typedef struct NodeView {
         unsigned checks_failing; /* checks not OK */
         FamilyStatus *families;
         size_t n_families;
+        MetricValues metrics; /* the rates of the report's metrics checks, summed */
+        unsigned metrics_endpoints; /* its metrics checks (0: the node has no metrics) */
         struct RenderedJson *checks_json; /* rendered lazily, then immutable: node_view_checks_json() */
 } NodeView;
 
@@ -196,8 +199,15 @@ typedef struct ClusterSummary {
         size_t n_families;
         unsigned csi_ready, csi_expected; /* csi.probe checks of fresh nodes: OK / all */
         LogsSummary logs;
+        /* Checks (not nodes) per family and status: those of the fresh nodes, and per node one
+         * "agent" check, CRIT for a stale node. Owned, sorted by name. */
+        FamilyCount *check_families;
+        size_t n_check_families;
+        MetricsSummary metrics; /* the metrics checks of the fresh nodes */
 } ClusterSummary;
 
 /* Aggregates a snapshot. ret borrows strings from refs, which must outlive it. */
 int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret);
 void cluster_summary_done(ClusterSummary *s);
+/* cluster_snapshot() and cluster_summarize() of it; the caller owns both (nothing on failure). */
+int cluster_snapshot_summary(Cluster *c, NodeRef **ret_refs, size_t *ret_n, ClusterSummary *ret);

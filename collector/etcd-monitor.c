@@ -64,7 +64,8 @@ static void emit_changes(EtcdMonitor *m, const CheckList *checks, int64_t t) {
         m->n_last = n;
 }
 
-static void summarize(const EtcdSnapshot *s, const CheckList *checks, EtcdSummary *ret) {
+static void summarize(
+        const EtcdSnapshot *s, const CheckList *checks, const EtcdOutage *outage, EtcdSummary *ret) {
         EtcdSummary sum = {
                 .checked = true,
                 .status = check_list_worst(checks),
@@ -75,12 +76,15 @@ static void summarize(const EtcdSnapshot *s, const CheckList *checks, EtcdSummar
                 .live = s->n_live,
                 .registered = s->n_registered,
                 .failed = s->n_failed,
+                .outage_since_ms = outage->since_ms,
         };
         if (s->leader_name)
                 snprintf(sum.leader, sizeof(sum.leader), "%s", s->leader_name);
         else if (s->leader_id)
                 snprintf(sum.leader, sizeof(sum.leader), "%" PRIx64, s->leader_id);
         const CheckResult *worst = NULL;
+        for (size_t i = 0; i < checks->n; i++)
+                sum.checks[check_status(checks->items[i])]++;
         for (size_t i = 0; i < checks->n; i++)
                 if (!worst ||
                         vigil_status_severity(check_status(checks->items[i])) >
@@ -146,7 +150,7 @@ static void cycle(EtcdMonitor *m) {
         pthread_mutex_lock(&m->lock);
         m->outage = outage;
         emit_changes(m, &checks, t);
-        summarize(s, &checks, &m->summary);
+        summarize(s, &checks, &outage, &m->summary);
         if (text) {
                 free(m->json);
                 m->json = text;

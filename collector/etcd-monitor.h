@@ -48,6 +48,8 @@ typedef struct EtcdSummary {
         char leader[64]; /* name or hex id; empty when none */
         unsigned live, registered, failed;
         char message[256]; /* the worst check's message */
+        unsigned checks[_VIGIL_STATUS_MAX]; /* the etcd checks per status */
+        int64_t outage_since_ms; /* wall clock when etcd became unavailable; 0: available */
 } EtcdSummary;
 
 /* The summary of the latest cycle, for /v1/cluster and `vigilctl status`. */

@@ -23,6 +23,8 @@ struct Ingest {
         bool started; /* thread exists */
         pthread_t thread;
 
+        int64_t metrics_minute; /* writer: the wall-clock minute last recorded (0: none yet) */
+
         ClusterReport *items; /* writer's batch buffer */
         size_t n_items_alloc;
 };
@@ -92,6 +94,11 @@ static int prune(Ingest *i) {
                 r = store_prune_logs(i->store, retention_cutoff_ms(o->logs_retention), PRUNE_BATCH);
                 total += MAX(r, 0);
         }
+        if (r >= 0 && o->metrics_retention > 0) {
+                r = store_prune_metric_points(
+                        i->store, retention_cutoff_ms(o->metrics_retention), PRUNE_BATCH);
+                total += MAX(r, 0);
+        }
         if (r >= 0)
                 r = store_commit(i->store);
         if (r < 0) {
@@ -109,14 +116,24 @@ static void background_work(Ingest *i, usec_t *next_prune) {
         if (r < 0 && o->on_error)
                 o->on_error("mark stale nodes", r);
 
+        /* After the sweep, so that a node that just went stale is not in this minute's points. */
+        int64_t now_ms = now_wall_ms(), minute = now_ms / 60000;
+        if (o->metrics && minute != i->metrics_minute) {
+                i->metrics_minute = minute;
+                r = metrics_history_record(o->metrics, i->cluster, i->store, now_ms);
+                if (r < 0 && o->on_error)
+                        o->on_error("record the metrics history", r);
+        }
+
         if (now_mono() < *next_prune ||
-                (o->events_retention == 0 && o->events_max_rows == 0 && o->logs_retention == 0))
+                (o->events_retention == 0 && o->events_max_rows == 0 && o->logs_retention == 0 &&
+                        o->metrics_retention == 0))
                 return;
         *next_prune = now_mono() + PRUNE_INTERVAL;
         r = prune(i);
         if (r < 0) {
                 if (o->on_error)
-                        o->on_error("prune old events and log findings", r);
+                        o->on_error("prune old events, log findings and metrics history", r);
         } else if ((unsigned)r >= PRUNE_BATCH)
                 *next_prune = now_mono(); /* more to delete: continue at the next sweep */
 }

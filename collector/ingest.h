@@ -5,8 +5,9 @@
  * Group commit. HTTP handlers submit decoded reports; ONE writer thread takes everything queued,
  * applies it to the cluster in one SQLite transaction, commits, and then completes every request
  * of the batch (so a report is acknowledged only once it is durable, and one fsync covers many
- * reports). The same thread runs the stale sweep (every second) and the retention of events and
- * log findings, so the cluster state has a single mutator.
+ * reports). The same thread runs the stale sweep (every second), writes the metrics history (once a
+ * minute) and runs the retention of events, log findings and metrics history, so the cluster state
+ * and the store have a single mutator.
  */
 
 #include "cluster.h"
@@ -31,6 +32,10 @@ typedef struct IngestOptions {
         usec_t events_retention; /* 0: keep events for ever */
         uint64_t events_max_rows; /* 0: no limit */
         usec_t logs_retention; /* 0: keep log findings for ever */
+        usec_t metrics_retention; /* 0: keep metrics history points for ever */
+        /* Records the metrics history in the first sweep of every wall-clock minute (borrowed, must
+         * outlive the Ingest); NULL: no history. */
+        MetricsHistory *metrics;
         /* Reports a failure of the background work (sweep, retention); may be NULL. */
         void (*on_error)(const char *what, int r);
 } IngestOptions;

@@ -29,6 +29,8 @@ typedef struct Settings {
         usec_t events_retention;
         unsigned events_max_rows;
         usec_t logs_retention;
+        usec_t metrics_retention;
+        MetricsSettings metrics;
         unsigned threads;
         bool render_ahead;
         char *tls_cert;
@@ -45,6 +47,23 @@ static int parse_log_level(void *obj, const char *value, char **ret_reason) {
                 return -EINVAL;
         }
         ((Settings *)obj)->log_level = l;
+        return 0;
+}
+
+static int parse_metrics_change(void *obj, const char *value, char **ret_reason) {
+        if (metrics_change_parse(value, &((Settings *)obj)->metrics.change) < 0) {
+                *ret_reason = strdup("expected a relative change above 0, such as 0.25 or 25%");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_metrics_min_volume(void *obj, const char *value, char **ret_reason) {
+        const char *reason = NULL;
+        if (metrics_min_volume_parse(value, ((Settings *)obj)->metrics.min_volume, &reason) < 0) {
+                *ret_reason = strdup(reason);
+                return -EINVAL;
+        }
         return 0;
 }
 
@@ -69,6 +88,18 @@ static const ConfigOption options[] = {
         {"logs_retention", 0, CONFIG_DURATION, O(logs_retention), "DURATION",
                 "delete log findings (signatures, minute counts) last seen longer ago than this (0: never)",
                 0},
+        {"metrics_retention", 0, CONFIG_DURATION, O(metrics_retention), "DURATION",
+                "delete metrics history points older than this (0: never; the week-over-week comparison "
+                "needs 7d1h)",
+                0},
+        {"metrics_change", 0, CONFIG_CUSTOM, O(metrics.change), "RATIO",
+                "a change against the same hour a day or a week ago is significant from this relative "
+                "change on (0.25 or 25%; default 0.25)",
+                0, parse_metrics_change},
+        {"metrics_min_volume", 0, CONFIG_CUSTOM, O(metrics.min_volume), "KEY=N,...",
+                "a significant change also needs this volume (per second, per kind of series; "
+                "default " METRICS_DEFAULT_MIN_VOLUME "; keys not given keep theirs)",
+                0, parse_metrics_min_volume},
         {"threads", 0, CONFIG_UINT, O(threads), "N", "HTTP threads (0: one per CPU)", 0},
         {"render_ahead", 0, CONFIG_BOOL, O(render_ahead), "BOOL",
                 "render each new report's JSON in the background with spare CPU, paused while ingest is "
@@ -91,10 +122,12 @@ static int settings_default(Settings *s) {
                 .events_retention = 30 * USEC_PER_DAY,
                 .events_max_rows = 1000000,
                 .logs_retention = 8 * USEC_PER_DAY,
+                .metrics_retention = 8 * USEC_PER_DAY,
                 .render_ahead = true,
                 .log_level = LOG_INFO,
                 .etcd_interval = 5 * USEC_PER_SEC,
         };
+        metrics_settings_default(&s->metrics);
         if (etcd_config_init(&s->etcd) < 0)
                 return -ENOMEM;
         return s->listen && s->db ? 0 : -ENOMEM;
@@ -108,9 +141,11 @@ static void settings_done(Settings *s) {
 static void help(const Settings *s) {
         printf("Usage: vigil-collector [OPTIONS]\n\n"
                "Receives vigil NodeReports over HTTP (POST /v1/reports), keeps the cluster state in SQLite\n"
-               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /v1/logs, /v1/etcd,\n"
-               "/healthz). With --etcd it also checks the etcd cluster (members, leader, worker\n"
-               "registrations, outage window).\n\n");
+               "and answers the read API (/v1/cluster, /v1/nodes, /v1/events, /v1/logs, /v1/metrics,\n"
+               "/v1/etcd, /healthz) and Prometheus (/metrics). It keeps one-minute points of the agents'\n"
+               "metrics (request rate, FUSE load, UFS traffic and errors, hit rate) for comparisons with\n"
+               "the same hour a day and a week ago. With --etcd it also checks the etcd cluster (members,\n"
+               "leader, worker registrations, outage window).\n\n");
         config_print_help(options, ELEMENTSOF(options), s, stdout);
 }
 
@@ -274,6 +309,7 @@ static int run(int argc, char **argv) {
         _cleanup_(freep) char *error = NULL, *token = NULL, *cert = NULL, *key = NULL;
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(cluster_freep) Cluster *cluster = NULL;
+        _cleanup_(metrics_history_freep) MetricsHistory *metrics = NULL;
         _cleanup_(ingest_freep) Ingest *ingest = NULL;
         /* Cleaned up in reverse order: the server (which reads the monitor) first, then the monitor
          * (which writes through ingest), then ingest. */
@@ -411,10 +447,15 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to start the renderer thread: %m"), 1;
 
+        r = metrics_history_new(&settings.metrics, &metrics);
+        if (r < 0)
+                return log_oom(), 1;
         IngestOptions io = {
                 .events_retention = settings.events_retention,
                 .events_max_rows = settings.events_max_rows,
                 .logs_retention = settings.logs_retention,
+                .metrics_retention = settings.metrics_retention,
+                .metrics = metrics,
                 .on_error = on_background_error,
         };
         r = ingest_new(cluster, store, &io, &ingest);
@@ -452,6 +493,7 @@ static int run(int argc, char **argv) {
                 .tls_cert_pem = cert,
                 .tls_key_pem = key,
                 .etcd = etcd,
+                .metrics = metrics,
         };
         r = server_new(&so, cluster, store, ingest, &server);
         if (r < 0)

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "api.h"
+#include "exposition.h"
 #include "json-util.h"
 #include "server.h"
 
@@ -21,6 +22,7 @@ struct Server {
         Store *store;
         Ingest *ingest;
         EtcdMonitor *etcd;
+        MetricsHistory *metrics;
         char *token;
         size_t token_len;
         uint64_t max_report_size;
@@ -283,15 +285,16 @@ static void stream_free_cb(void *cls) {
         api_stream_free(cls);
 }
 
-/* The whole cluster: streamed from the nodes' cached JSON (api_cluster_stream()). */
-/* Sends resp (JSON, 200) and drops our reference to it. */
-static enum MHD_Result queue_json_ok(struct MHD_Connection *conn, struct MHD_Response *resp) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+/* Sends resp (200, of content_type) and drops our reference to it. */
+static enum MHD_Result queue_ok(
+        struct MHD_Connection *conn, struct MHD_Response *resp, const char *content_type) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
         MHD_destroy_response(resp);
         return ret;
 }
 
+/* The whole cluster: streamed from the nodes' cached JSON (api_cluster_stream()). */
 static enum MHD_Result respond_cluster_stream(
         Server *s, struct MHD_Connection *conn, usec_t now_mono, int64_t now_ms) {
         ApiStream *st = NULL;
@@ -301,7 +304,7 @@ static enum MHD_Result respond_cluster_stream(
         EtcdSummary etcd;
         if (s->etcd)
                 etcd_monitor_summary(s->etcd, &etcd);
-        r = api_cluster_stream(s->cluster, s->etcd ? &etcd : NULL, now_mono, now_ms, &st);
+        r = api_cluster_stream(s->cluster, s->etcd ? &etcd : NULL, s->metrics, now_mono, now_ms, &st);
         if (r < 0)
                 return respond_errno(conn, r, "failed to answer");
         resp = MHD_create_response_from_callback(
@@ -310,7 +313,7 @@ static enum MHD_Result respond_cluster_stream(
                 api_stream_free(st);
                 return MHD_NO;
         }
-        return queue_json_ok(conn, resp);
+        return queue_ok(conn, resp, "application/json");
 }
 
 /* The etcd monitor's latest snapshot, as rendered by it. */
@@ -332,7 +335,28 @@ static enum MHD_Result respond_etcd(Server *s, struct MHD_Connection *conn) {
                 free(text);
                 return MHD_NO;
         }
-        return queue_json_ok(conn, resp);
+        return queue_ok(conn, resp, "application/json");
+}
+
+/* The Prometheus exposition of the current state (exposition.h). */
+static enum MHD_Result respond_exposition(Server *s, struct MHD_Connection *conn, int64_t now_ms) {
+        struct MHD_Response *resp;
+        EtcdSummary etcd;
+        char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        if (s->etcd)
+                etcd_monitor_summary(s->etcd, &etcd);
+        r = exposition_cluster(s->cluster, s->etcd ? &etcd : NULL, now_ms, &text, &size);
+        if (r < 0)
+                return respond_errno(conn, r, "failed to answer");
+        resp = MHD_create_response_from_buffer_with_free_callback(size, text, free);
+        if (!resp) {
+                free(text);
+                return MHD_NO;
+        }
+        return queue_ok(conn, resp, EXPOSITION_CONTENT_TYPE);
 }
 
 static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const char *url) {
@@ -349,7 +373,7 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
                 EtcdSummary etcd;
                 if (s->etcd)
                         etcd_monitor_summary(s->etcd, &etcd);
-                r = api_cluster(s->cluster, s->etcd ? &etcd : NULL, true, now_mono, now_ms, &o);
+                r = api_cluster(s->cluster, s->etcd ? &etcd : NULL, s->metrics, true, now_mono, now_ms, &o);
         } else if (streq(url, "/v1/nodes"))
                 r = api_nodes(s->cluster, now_mono, &o);
         else if ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'))
@@ -370,7 +394,13 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
                         .limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
                 };
                 r = api_logs(s->store, &q, now_ms, &o, &reason);
-        } else
+        } else if (streq(url, "/v1/metrics"))
+                r = api_metrics(s->cluster, s->store, s->metrics,
+                        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"), now_ms, now_mono,
+                        &o);
+        else if (streq(url, "/metrics"))
+                return respond_exposition(s, conn, now_ms);
+        else
                 return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
         return answer_api(conn, r, o, reason);
 }
@@ -378,7 +408,8 @@ static enum MHD_Result handle_get(Server *s, struct MHD_Connection *conn, const 
 static bool is_get_path(const char *url) {
         const char *name;
         return streq(url, "/v1/cluster") || streq(url, "/v1/nodes") || streq(url, "/v1/events") ||
-                streq(url, "/v1/etcd") || streq(url, "/v1/logs") ||
+                streq(url, "/v1/etcd") || streq(url, "/v1/logs") || streq(url, "/v1/metrics") ||
+                streq(url, "/metrics") ||
                 ((name = startswith(url, "/v1/nodes/")) && *name && !strchr(name, '/'));
 }
 
@@ -452,6 +483,7 @@ int server_new(const ServerOptions *o, Cluster *c, Store *store, Ingest *ingest,
         s->store = store;
         s->ingest = ingest;
         s->etcd = o->etcd;
+        s->metrics = o->metrics;
         s->max_report_size = o->max_report_size;
         if (o->token) {
                 s->token = strdup(o->token);

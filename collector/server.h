@@ -23,6 +23,7 @@ typedef struct ServerOptions {
         const char *tls_cert_pem; /* both or neither: PEM text (not paths); copied */
         const char *tls_key_pem;
         EtcdMonitor *etcd; /* borrowed, NULL when the collector does not check etcd */
+        MetricsHistory *metrics; /* borrowed, never NULL: the settings and cluster history of /v1/metrics */
 } ServerOptions;
 
 typedef struct Server Server;

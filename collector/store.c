@@ -25,6 +25,8 @@ enum {
         STMT_LOG_PRUNE_MINUTES,
         STMT_LOG_PRUNE_SIGNATURES,
         STMT_LOG_PRUNE_SOURCES,
+        STMT_METRIC_POINT,
+        STMT_METRIC_PRUNE,
         _STMT_WRITE_MAX,
 };
 
@@ -37,6 +39,7 @@ enum {
         QUERY_READ_END,
         QUERY_LOG_SOURCES,
         QUERY_LOG_SIGNATURES,
+        QUERY_METRIC_WINDOW,
         _QUERY_MAX,
 };
 
@@ -70,6 +73,12 @@ struct Store {
         int ckpt_frames; /* guarded by ckpt_lock: WAL size at the last commit; 0: nothing to do */
         bool ckpt_started, ckpt_stop;
 };
+
+/* The columns of the series of a metrics point, in the order of MetricSeries (metric_series_name()). */
+#define METRIC_COLUMNS                                                                                      \
+        "requests_per_s, fuse_ops_per_s, fuse_concurrency, cached_read_bytes_per_s, ufs_read_bytes_per_s, " \
+        "ufs_write_bytes_per_s, ufs_errors_per_s"
+_Static_assert(_METRIC_SERIES_MAX == 7, "METRIC_COLUMNS and the metric_points statements name 7 series");
 
 static const char *const write_sql[_STMT_WRITE_MAX] = {
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -123,6 +132,10 @@ static const char *const write_sql[_STMT_WRITE_MAX] = {
                 "DELETE FROM log_sources WHERE rowid IN (SELECT rowid FROM log_sources s WHERE "
                 "updated_ms < ?1 AND NOT EXISTS (SELECT 1 FROM log_signatures g WHERE g.node = s.node AND "
                 "g.source = s.source) LIMIT ?2)",
+        [STMT_METRIC_POINT] = "INSERT OR REPLACE INTO metric_points (node, minute_ms, " METRIC_COLUMNS
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [STMT_METRIC_PRUNE] = "DELETE FROM metric_points WHERE (node, minute_ms) IN (SELECT node, minute_ms "
+                              "FROM metric_points WHERE minute_ms < ?1 LIMIT ?2)",
 };
 
 #define EVENT_COLUMNS "id, time_ms, node, check_name, target, from_status, to_status, message"
@@ -137,7 +150,7 @@ static const char *const query_sql[_QUERY_MAX] = {
                 "SELECT * FROM (SELECT " EVENT_COLUMNS " FROM events INDEXED BY events_node_time "
                 "WHERE node = ?2 ORDER BY time_ms DESC, id DESC LIMIT ?3) "
                 "ORDER BY time_ms, id",
-        /* The two log queries read one snapshot. */
+        /* Queries that read one snapshot (the log queries, the metrics windows) go between these. */
         [QUERY_READ_BEGIN] = "BEGIN",
         [QUERY_READ_END] = "COMMIT",
         /* ?1 node or NULL, ?2 source or GLOB pattern or NULL, ?3 since_ms, ?4 level, ?5 limit */
@@ -157,6 +170,12 @@ static const char *const query_sql[_QUERY_MAX] = {
                 "AS n FROM log_signatures WHERE (?1 IS NULL OR node = ?1) AND "
                 "(?2 IS NULL OR source = ?2 OR source GLOB ?2) AND last_ms >= ?3 AND level >= ?4) "
                 "WHERE n <= ?5 ORDER BY node, source, last_ms DESC, hash",
+        /* ?1 node, [?2, ?3) the window */
+        [QUERY_METRIC_WINDOW] = "SELECT count(*), total(requests_per_s), total(fuse_ops_per_s), "
+                                "total(fuse_concurrency), total(cached_read_bytes_per_s), "
+                                "total(ufs_read_bytes_per_s), total(ufs_write_bytes_per_s), "
+                                "total(ufs_errors_per_s) FROM metric_points "
+                                "WHERE node = ?1 AND minute_ms >= ?2 AND minute_ms < ?3",
 };
 
 /*
@@ -237,6 +256,21 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         "  PRIMARY KEY (node, source, hash)"
         ");"
         "CREATE INDEX log_signatures_last ON log_signatures (last_ms);",
+        /* 3 -> 4: metrics history, one point per minute per node and for the cluster (node
+         * "(cluster)"), every series per second; clustered by node for the window queries. */
+        "CREATE TABLE metric_points ("
+        "  node TEXT NOT NULL,"
+        "  minute_ms INTEGER NOT NULL,"
+        "  requests_per_s REAL NOT NULL DEFAULT 0,"
+        "  fuse_ops_per_s REAL NOT NULL DEFAULT 0,"
+        "  fuse_concurrency REAL NOT NULL DEFAULT 0,"
+        "  cached_read_bytes_per_s REAL NOT NULL DEFAULT 0,"
+        "  ufs_read_bytes_per_s REAL NOT NULL DEFAULT 0,"
+        "  ufs_write_bytes_per_s REAL NOT NULL DEFAULT 0,"
+        "  ufs_errors_per_s REAL NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (node, minute_ms)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX metric_points_minute ON metric_points (minute_ms);",
 };
 
 static int exec_sql(sqlite3 *db, const char *sql) {
@@ -918,6 +952,49 @@ int store_query_logs(Store *s, const StoreLogQuery *q, store_log_source_fn sourc
                 sqlite3_bind_int(signatures, 4, q->min_level);
                 sqlite3_bind_int64(signatures, 5, q->limit > 0 ? (sqlite3_int64)q->limit : INT64_MAX);
                 r = for_each_row(s->rdb, signatures, log_signature_row, &lq);
+        }
+        if (!sqlite3_get_autocommit(s->rdb))
+                (void)step_done(s->rdb, s->query[QUERY_READ_END]);
+        pthread_mutex_unlock(&s->rlock);
+        return r;
+}
+
+/* ---- metrics history ---- */
+
+int store_put_metric_point(Store *s, const char *node, int64_t minute_ms, const MetricValues *v) {
+        sqlite3_stmt *st = s->stmt[STMT_METRIC_POINT];
+
+        bind_text(st, 1, node);
+        sqlite3_bind_int64(st, 2, minute_ms);
+        for (size_t k = 0; k < _METRIC_SERIES_MAX; k++)
+                sqlite3_bind_double(st, 3 + (int)k, v->v[k]);
+        return step_done(s->db, st);
+}
+
+int store_prune_metric_points(Store *s, int64_t before_ms, unsigned batch) {
+        return prune_rows(s, STMT_METRIC_PRUNE, before_ms, batch);
+}
+
+static int metric_window_row(sqlite3_stmt *st, void *ctx) {
+        MetricWindow *w = ctx;
+
+        w->points = (unsigned)sqlite3_column_int64(st, 0);
+        for (size_t k = 0; k < _METRIC_SERIES_MAX; k++)
+                w->sum.v[k] = sqlite3_column_double(st, 1 + (int)k);
+        return 0;
+}
+
+int store_query_metric_windows(Store *s, const char *node, MetricWindow *windows, size_t n) {
+        sqlite3_stmt *st = s->query[QUERY_METRIC_WINDOW];
+        int r;
+
+        pthread_mutex_lock(&s->rlock);
+        r = step_done(s->rdb, s->query[QUERY_READ_BEGIN]);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                bind_text(st, 1, node);
+                sqlite3_bind_int64(st, 2, windows[i].from_ms);
+                sqlite3_bind_int64(st, 3, windows[i].to_ms);
+                r = for_each_row(s->rdb, st, metric_window_row, &windows[i]);
         }
         if (!sqlite3_get_autocommit(s->rdb))
                 (void)step_done(s->rdb, s->query[QUERY_READ_END]);

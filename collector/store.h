@@ -7,10 +7,10 @@
  * state lives in memory (cluster.h) and is loaded from here once at start-up, so no request ever
  * scans a table.
  *
- * Threads: the write side (everything but store_query_events() and store_query_logs()) is used by
- * one thread at a time, the collector's writer thread (and start-up before it runs). The two queries
- * may be called from any thread: they share a read-only connection, which under WAL never waits for
- * the writer and never sees an uncommitted transaction.
+ * Threads: the write side (everything but the store_query_*() functions) is used by one thread at a
+ * time, the collector's writer thread (and start-up before it runs). The queries may be called from
+ * any thread: they share a read-only connection, which under WAL never waits for the writer and
+ * never sees an uncommitted transaction.
  *
  * Errors are negative errno values; SQLite result codes are translated in exactly one place.
  */
@@ -19,10 +19,11 @@
 #include <stdint.h>
 
 #include "macros.h"
+#include "metrics.h"
 #include "vigil.pb-c.h"
 
 /* Version of the schema this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct Store Store;
 
@@ -161,3 +162,25 @@ typedef int (*store_log_signature_fn)(
  */
 int store_query_logs(Store *s, const StoreLogQuery *q, store_log_source_fn source_fn,
         store_log_signature_fn signature_fn, void *userdata);
+
+/* ---- metrics history (metrics.h): one point per minute per node, and for the cluster ---- */
+
+/*
+ * Writes the point of node (or METRICS_CLUSTER_NODE) for the minute starting at minute_ms: the
+ * values of every series, per second. A point already there for that minute is replaced. Must be
+ * called inside a transaction.
+ */
+int store_put_metric_point(Store *s, const char *node, int64_t minute_ms, const MetricValues *v);
+
+/*
+ * Deletes the points of minutes before before_ms, at most batch of them per call. Must be called
+ * inside a transaction. Returns the number of points deleted.
+ */
+int store_prune_metric_points(Store *s, int64_t before_ms, unsigned batch);
+
+/*
+ * Fills the number of points and the sums of their values of node (or METRICS_CLUSTER_NODE) in
+ * each of the n windows (their from_ms and to_ms set by the caller), from one snapshot of the
+ * database. Thread-safe.
+ */
+int store_query_metric_windows(Store *s, const char *node, MetricWindow *windows, size_t n);

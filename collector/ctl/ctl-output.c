@@ -85,3 +85,51 @@ json_object *ctl_get_array(json_object *o, const char *key) {
 const char *ctl_plural(int64_t n) {
         return n == 1 ? "" : "s";
 }
+
+const char *ctl_format_number(char *buf, size_t size, double v) {
+        double a = fabs(v);
+        int decimals = a >= 100 || a == 0 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+        char *dot;
+
+        snprintf(buf, size, "%.*f", decimals, v);
+        dot = strchr(buf, '.');
+        if (dot) {
+                char *end = dot + strlen(dot);
+                while (end > dot + 1 && end[-1] == '0')
+                        *--end = 0;
+                if (end == dot + 1)
+                        *dot = 0;
+        }
+        if (streq(buf, "-0"))
+                snprintf(buf, size, "0");
+        return buf;
+}
+
+const char *ctl_format_bytes_per_s(char *buf, size_t size, double v) {
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+        char number[64];
+        size_t u = 0;
+
+        while (fabs(v) >= 999.5 && u < ELEMENTSOF(units) - 1) {
+                v /= 1000;
+                u++;
+        }
+        snprintf(buf, size, "%s %s/s", ctl_format_number(number, sizeof(number), v), units[u]);
+        return buf;
+}
+
+json_object *ctl_get_object(json_object *o, const char *key) {
+        json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+                return NULL;
+        return v;
+}
+
+bool ctl_get_number(json_object *o, const char *key, double *ret) {
+        json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+                !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+                return false;
+        *ret = json_object_get_double(v);
+        return true;
+}

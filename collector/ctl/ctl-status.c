@@ -125,6 +125,77 @@ static void print_logs(json_object *cluster, FILE *f) {
         fputc('\n', f);
 }
 
+/* " (S3 503, S3 500, ...)": the UFS and code of the first three unexpected errors (highest first). */
+static void print_error_codes(json_object *errors, FILE *f) {
+        size_t n = errors ? json_object_array_length(errors) : 0, shown = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(errors, i);
+                const char *ufs = json_get_string(e, "ufs", "");
+                if (json_object_get_boolean(json_object_object_get(e, "expected")))
+                        continue;
+                if (shown == 3) {
+                        fputs(", ...", f);
+                        break;
+                }
+                fprintf(f, "%s%s%s%s", shown == 0 ? " (" : ", ", ufs, isempty(ufs) ? "" : " ",
+                        json_get_string(e, "error_code", "?"));
+                shown++;
+        }
+        if (shown > 0)
+                fputc(')', f);
+}
+
+/* " (day -2.1 pts, week +0.4 pts*)": the hit rate's changes the collector could compute. */
+static void print_hit_rate_changes(json_object *comparisons, FILE *f) {
+        static const char *const windows[] = {"day", "week"};
+        json_object *hit = ctl_get_object(comparisons, "hit_rate");
+        size_t shown = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(windows); i++) {
+                json_object *c = ctl_get_object(hit, windows[i]);
+                double pts;
+                if (!ctl_get_number(c, "change_pts", &pts))
+                        continue;
+                fprintf(f, "%s%s %+.1f pts%s", shown == 0 ? " (" : ", ", windows[i], pts,
+                        json_object_get_boolean(json_object_object_get(c, "significant")) ? "*" : "");
+                shown++;
+        }
+        if (shown > 0)
+                fputc(')', f);
+}
+
+/*
+ * "metrics: 1250 req/s, hit rate 87.5 % (day -2.1 pts, week +0.4 pts), UFS 120 MB/s read,
+ * 3 errors/s (S3 503)", from the metrics checks of the fresh nodes; nothing when no agent sends
+ * metrics. A significant change is marked with '*'.
+ */
+static void print_metrics(json_object *cluster, FILE *f) {
+        json_object *metrics = ctl_get_object(cluster, "metrics"), *cur = ctl_get_object(metrics, "current");
+        char a[64], b[64];
+        double hit, write = 0, errors = 0;
+
+        if (json_get_int(cur, "endpoints", 0) == 0)
+                return;
+        fprintf(f, "metrics: %s req/s",
+                ctl_format_number(a, sizeof(a), json_get_double(cur, "requests_per_s", 0)));
+        if (ctl_get_number(cur, "hit_rate", &hit)) {
+                fprintf(f, ", hit rate %.1f %%", hit * 100);
+                print_hit_rate_changes(ctl_get_object(metrics, "comparisons"), f);
+        } else
+                fputs(", nothing read", f);
+        fprintf(f, ", UFS %s read",
+                ctl_format_bytes_per_s(a, sizeof(a), json_get_double(cur, "ufs_read_bytes_per_s", 0)));
+        if (ctl_get_number(cur, "ufs_write_bytes_per_s", &write) && write > 0)
+                fprintf(f, ", %s write", ctl_format_bytes_per_s(b, sizeof(b), write));
+        if (ctl_get_number(cur, "ufs_errors_per_s", &errors) && errors > 0) {
+                fprintf(f, ", %s errors/s", ctl_format_number(a, sizeof(a), errors));
+                print_error_codes(ctl_get_array(cur, "ufs_errors"), f);
+        } else
+                fputs(", no UFS errors", f);
+        fputc('\n', f);
+}
+
 static void print_families(json_object *cluster, FILE *f) {
         static const char *const heads[] = {"OK", "WARN", "CRIT", "UNKNOWN"};
         json_object *families = ctl_get_array(cluster, "families");
@@ -227,6 +298,7 @@ int ctl_status_render(json_object *cluster, unsigned max_nodes, bool color, FILE
         print_csi(cluster, f);
         print_etcd(cluster, color, f);
         print_logs(cluster, f);
+        print_metrics(cluster, f);
         print_families(cluster, f);
         r = print_failing_nodes(cluster, max_nodes, color, f);
         return r < 0 ? r : status;

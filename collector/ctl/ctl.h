@@ -5,8 +5,9 @@
  * vigilctl's building blocks, kept apart from main.c so they can be tested without a collector:
  * the settings and their argv parsing (ctl-options.c), the blocking JSON client (ctl-client.c),
  * output helpers (ctl-output.c) and one renderer per command (ctl-status.c, ctl-nodes.c,
- * ctl-events.c, ctl-logs.c, ctl-etcd.c). Renderers take a parsed collector answer and a FILE *, print the
- * human view and return the status the command exits with; they never log and never touch the network.
+ * ctl-events.c, ctl-logs.c, ctl-metrics.c, ctl-etcd.c). Renderers take a parsed collector answer and a FILE
+ * *, print the human view and return the status the command exits with; they never log and never touch the
+ * network.
  */
 
 #include <json-c/json.h>
@@ -36,7 +37,7 @@ typedef struct CtlSettings {
         bool json;
         usec_t timeout;
         char *since; /* events and logs, owned */
-        char *node; /* events and logs, owned */
+        char *node; /* events, logs and metrics, owned */
         char *source; /* logs only, owned */
         char *level; /* logs only, owned: TRACE, DEBUG, INFO, WARN, ERROR or FATAL */
         unsigned after_context; /* logs: context lines shown after each sample */
@@ -128,6 +129,18 @@ json_object *ctl_get_array(json_object *o, const char *key);
 /* "" for 1, else "s": "1 error", "2 errors". */
 const char *ctl_plural(int64_t n);
 
+/* v with about three significant digits and no trailing zeros: "1250", "87.5", "3", "0.125". */
+const char *ctl_format_number(char *buf, size_t size, double v);
+
+/* A rate of bytes per second in SI units: "512 B/s", "120 MB/s", "1.2 GB/s". */
+const char *ctl_format_bytes_per_s(char *buf, size_t size, double v);
+
+/* The object under key in o (borrowed), or NULL when o has no object there. */
+json_object *ctl_get_object(json_object *o, const char *key);
+
+/* Whether o has a number under key, and then its value in *ret. */
+bool ctl_get_number(json_object *o, const char *key, double *ret);
+
 /* ------------------------------------------------------------------ renderers */
 
 /*
@@ -159,6 +172,14 @@ int ctl_events_render(json_object *events, bool color, FILE *f);
  * container's evidence under a header of its own. Returns 0, or -EBADMSG without a logs list.
  */
 int ctl_logs_render(json_object *logs, unsigned after_context, bool color, FILE *f);
+
+/*
+ * The `metrics` table from GET /v1/metrics: per key series its current value, the last hour, the
+ * same hour a day and a week ago and the day-over-day and week-over-week changes (significant ones
+ * marked), with the FUSE operations and UFS errors broken down under their rows. Returns 0, or
+ * -EBADMSG when the answer has no "current" object.
+ */
+int ctl_metrics_render(json_object *metrics, bool color, FILE *f);
 
 /*
  * Renders GET /v1/etcd (members table, leader, workers, outage, checks) to f; returns the exit

@@ -34,6 +34,9 @@ static void help(const CtlSettings *s, FILE *f) {
                 "  logs [--node NAME] [--source SOURCE] [--level LEVEL] [-A N] [--since WHEN] [--limit N]\n"
                 "                                 what the agents found in the logs, per node and source,\n"
                 "                                 the way grep -A shows it\n"
+                "  metrics [--node NAME]          request rate, FUSE load, UFS traffic and errors, hit "
+                "rate,\n"
+                "                                 each against the same hour a day and a week ago\n"
                 "  etcd [--runbook]               etcd members, leader, workers, outage; --runbook: how to\n"
                 "                                 rebuild a lost etcd\n"
                 "\n"
@@ -43,7 +46,8 @@ static void help(const CtlSettings *s, FILE *f) {
                 "\n"
                 "Exit status (Nagios convention): 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN.\n"
                 "  status and node exit with the status shown, nodes with the worst node status,\n"
-                "  events and logs with 0. 3 also when the collector cannot be reached, refuses the\n"
+                "  events, logs and metrics with 0. 3 also when the collector cannot be reached, refuses "
+                "the\n"
                 "  token or answers something that is not valid JSON, and for usage errors.\n"
                 "\n"
                 "See docs/vigilctl.md for examples.\n");
@@ -288,6 +292,28 @@ static int verb_logs(Ctl *c, char **args) {
         return show_listing(c, path, "a \"logs\" list", render_logs);
 }
 
+static int verb_metrics(Ctl *c, char **args) {
+        _cleanup_json_ json_object *o = NULL;
+        _cleanup_(freep) char *path = strdup("/v1/metrics");
+        int r;
+
+        if (!path || (c->settings->node && ctl_url_append_query(&path, "node", c->settings->node) < 0))
+                return log_oom();
+        r = ctl_client_get_json(c->client, path, &o);
+        if (r == -ENOENT && c->settings->node)
+                return log_error_errno(r, "no such node: %s", c->settings->node);
+        if (r < 0)
+                return log_request_error(c, path, r);
+        if (c->settings->json)
+                return print_json(o);
+        r = ctl_metrics_render(o, c->color, stdout);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_unexpected_answer(c, path, "a \"current\" object");
+        return 0;
+}
+
 #include "etcd-doc.h"
 
 static int verb_etcd(Ctl *c, char **args) {
@@ -312,8 +338,9 @@ static int verb_etcd(Ctl *c, char **args) {
 
 /* Which of the command-specific options a command takes. */
 enum {
-        VERB_SINCE_NODE = 1 << 0, /* --since, --node */
-        VERB_LOG_FILTERS = 1 << 1, /* --source, --level, -A */
+        VERB_SINCE = 1 << 0, /* --since */
+        VERB_NODE = 1 << 1, /* --node */
+        VERB_LOG_FILTERS = 1 << 2, /* --source, --level, -A */
 };
 
 typedef struct Verb {
@@ -327,8 +354,9 @@ static const Verb verbs[] = {
         {"status", 0, 0, verb_status},
         {"nodes", 0, 0, verb_nodes},
         {"node", 1, 0, verb_node},
-        {"events", 0, VERB_SINCE_NODE, verb_events},
-        {"logs", 0, VERB_SINCE_NODE | VERB_LOG_FILTERS, verb_logs},
+        {"events", 0, VERB_SINCE | VERB_NODE, verb_events},
+        {"logs", 0, VERB_SINCE | VERB_NODE | VERB_LOG_FILTERS, verb_logs},
+        {"metrics", 0, VERB_NODE, verb_metrics},
         {"etcd", 0, 0, verb_etcd},
 };
 
@@ -358,7 +386,8 @@ static int run(int argc, char **argv) {
         }
         if (!args)
                 return log_error_errno(-EINVAL,
-                        "missing command: status, nodes, node NAME, events, logs or etcd (see --help)");
+                        "missing command: status, nodes, node NAME, events, logs, metrics or etcd (see "
+                        "--help)");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(args[0], verbs[i].name))
                         verb = &verbs[i];
@@ -369,9 +398,11 @@ static int run(int argc, char **argv) {
                         strv_length(args) < verb->n_args + 1 ? "missing argument" : "too many arguments");
         if (settings.runbook && !streq(verb->name, "etcd"))
                 return log_error_errno(-EINVAL, "%s: --runbook applies to etcd only", verb->name);
-        if (!(verb->options & VERB_SINCE_NODE) && (settings.since || settings.node))
+        if (!(verb->options & VERB_SINCE) && settings.since)
+                return log_error_errno(-EINVAL, "%s: --since applies to events and logs only", verb->name);
+        if (!(verb->options & VERB_NODE) && settings.node)
                 return log_error_errno(
-                        -EINVAL, "%s: --since and --node apply to events and logs only", verb->name);
+                        -EINVAL, "%s: --node applies to events, logs and metrics only", verb->name);
         if (!(verb->options & VERB_LOG_FILTERS) &&
                 (settings.source || settings.level || settings.after_context_set))
                 return log_error_errno(

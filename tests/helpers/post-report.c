@@ -8,6 +8,13 @@
  * (its pattern is its sample) to the batch of that id, in the source given; --log-context,
  * --log-restart and --log-previous apply to the signature last added. Every post of a run
  * carries the same batches, as an agent resends them until one is acknowledged.
+ *
+ * Metrics: --metrics-detail ROLE:KEY=VALUE[,KEY=VALUE]... attaches a MetricsDetails to the check
+ * last added, as the agent's metrics probe would: keys requests, cached, ufs_read, ufs_write,
+ * concurrency (rates per second), interval (seconds between the scrapes, default 5), op.NAME (FUSE
+ * operations per second), error.UFS/CODE and expected.UFS/CODE (UFS errors per second), missing
+ * (a metric name absent from the page, repeatable). hit_rate and has_hit_rate are derived from
+ * cached and ufs_read the way the agent derives them.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,10 +27,132 @@
 #include "vigil.pb-c.h"
 
 #define MAX_CHECK_DETAILS 8
+#define MAX_METRICS_KEYS 16
+
+/* A MetricsDetails with room for its lists; the strings are heap copies (metrics_free()). */
+typedef struct Metrics {
+        Vigil__MetricsDetails d;
+        Vigil__KeyRate ops[MAX_METRICS_KEYS], *op_ptrs[MAX_METRICS_KEYS];
+        Vigil__UfsErrorRate errors[MAX_METRICS_KEYS], *error_ptrs[MAX_METRICS_KEYS];
+        char *missing[MAX_METRICS_KEYS];
+} Metrics;
+
+static Metrics *metrics_free(Metrics *m) {
+        if (!m)
+                return NULL;
+        free(m->d.role);
+        for (size_t i = 0; i < m->d.n_fuse_ops_per_s; i++)
+                free(m->ops[i].key);
+        for (size_t i = 0; i < m->d.n_ufs_errors; i++) {
+                free(m->errors[i].ufs);
+                free(m->errors[i].error_code);
+        }
+        for (size_t i = 0; i < m->d.n_missing; i++)
+                free(m->missing[i]);
+        return mfree(m);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Metrics *, metrics_free);
+
+/* One KEY=VALUE of --metrics-detail into m. */
+static int parse_metrics_key(Metrics *m, const char *key, const char *value) {
+        Vigil__MetricsDetails *d = &m->d;
+        const char *name, *slash;
+        char *end;
+        double v = 0;
+
+        if (!streq(key, "missing")) {
+                v = strtod(value, &end);
+                if (end == value || *end)
+                        return -EINVAL;
+        }
+        if (streq(key, "requests"))
+                d->requests_per_s = v;
+        else if (streq(key, "cached"))
+                d->cached_read_bytes_per_s = v;
+        else if (streq(key, "ufs_read"))
+                d->ufs_read_bytes_per_s = v;
+        else if (streq(key, "ufs_write"))
+                d->ufs_write_bytes_per_s = v;
+        else if (streq(key, "concurrency"))
+                d->fuse_concurrency = v;
+        else if (streq(key, "interval"))
+                d->interval_s = v;
+        else if ((name = startswith(key, "op."))) {
+                if (d->n_fuse_ops_per_s == MAX_METRICS_KEYS)
+                        return -EINVAL;
+                Vigil__KeyRate *k = &m->ops[d->n_fuse_ops_per_s];
+                vigil__key_rate__init(k);
+                k->key = strdup(name);
+                k->per_s = v;
+                m->op_ptrs[d->n_fuse_ops_per_s++] = k;
+                if (!k->key)
+                        return -ENOMEM;
+        } else if ((name = startswith(key, "error.")) || (name = startswith(key, "expected."))) {
+                slash = strrchr(name, '/');
+                if (!slash || d->n_ufs_errors == MAX_METRICS_KEYS)
+                        return -EINVAL;
+                Vigil__UfsErrorRate *e = &m->errors[d->n_ufs_errors];
+                vigil__ufs_error_rate__init(e);
+                e->ufs = strndup(name, slash - name);
+                e->error_code = strdup(slash + 1);
+                e->per_s = v;
+                e->expected = startswith(key, "expected.") != NULL;
+                m->error_ptrs[d->n_ufs_errors++] = e;
+                if (!e->ufs || !e->error_code)
+                        return -ENOMEM;
+        } else if (streq(key, "missing")) {
+                if (d->n_missing == MAX_METRICS_KEYS || !(m->missing[d->n_missing] = strdup(value)))
+                        return -EINVAL;
+                d->n_missing++;
+        } else
+                return -EINVAL;
+        return 0;
+}
+
+/* ROLE:KEY=VALUE[,KEY=VALUE]... into a new Metrics. */
+static int parse_metrics(const char *spec, Metrics **ret) {
+        _cleanup_(metrics_freep) Metrics *m = calloc(1, sizeof(Metrics));
+        const char *colon = strchr(spec, ':');
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        if (!colon)
+                return -EINVAL;
+        vigil__metrics_details__init(&m->d);
+        m->d.role = strndup(spec, colon - spec);
+        if (!m->d.role)
+                return -ENOMEM;
+        m->d.interval_s = 5;
+        m->d.fuse_ops_per_s = m->op_ptrs;
+        m->d.ufs_errors = m->error_ptrs;
+        m->d.missing = m->missing;
+        for (const char *p = colon + 1; *p;) {
+                size_t len = strcspn(p, ",");
+                char *item = strndupa(p, len), *eq = strrchr(item, '=');
+                if (!eq)
+                        return -EINVAL;
+                *eq = 0;
+                r = parse_metrics_key(m, item, eq + 1);
+                if (r < 0)
+                        return r;
+                p += len + (p[len] == ',');
+        }
+        /* What the agent derives: cached / (cached + UFS read) when anything was read. */
+        m->d.has_hit_rate = m->d.cached_read_bytes_per_s + m->d.ufs_read_bytes_per_s > 0;
+        if (m->d.has_hit_rate)
+                m->d.hit_rate = m->d.cached_read_bytes_per_s /
+                        (m->d.cached_read_bytes_per_s + m->d.ufs_read_bytes_per_s);
+        m->d.samples = 1000;
+        m->d.page_bytes = 64 * 1024;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
 
 typedef struct Check {
         char *name, *target, *message;
         VigilStatus status;
+        Metrics *metrics; /* --metrics-detail of this check, or NULL */
         /* --detail KEY=INTEGER of this check: the keys heap strings, the details made per post */
         char *detail_keys[MAX_CHECK_DETAILS];
         int64_t detail_values[MAX_CHECK_DETAILS];
@@ -43,6 +172,7 @@ static void check_set_done(CheckSet *s) {
                 free(s->items[i].message);
                 for (size_t k = 0; k < s->items[i].n_details; k++)
                         free(s->items[i].detail_keys[k]);
+                metrics_free(s->items[i].metrics);
         }
         s->n = 0;
 }
@@ -79,7 +209,8 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: post-report --collector URL --node NAME [--token T] [--cluster C] [--boot-id ID]\n"
                 "                   [--seq N] [--count N] [--interval-ms MS] [--check "
-                "NAME:TARGET:STATUS:MESSAGE [--detail KEY=INTEGER]...]...\n"
+                "NAME:TARGET:STATUS:MESSAGE [--detail KEY=INTEGER]...\n"
+                "                    [--metrics-detail ROLE:KEY=VALUE[,KEY=VALUE]...]]...\n"
                 "                   [--raw-body FILE] [--content-type CT]\n"
                 "                   [--log-state ID] [--log-batch ID:SOURCE:LEVEL:COUNT[@AGE_S]:SAMPLE\n"
                 "                    [--log-context LINE]... [--log-restart N] [--log-previous "
@@ -332,6 +463,7 @@ int main(int argc, char **argv) {
                 {"log-context", required_argument, NULL, 'X'},
                 {"log-restart", required_argument, NULL, 'R'},
                 {"log-previous", required_argument, NULL, 'P'},
+                {"metrics-detail", required_argument, NULL, 'M'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -399,6 +531,17 @@ int main(int argc, char **argv) {
                         }
                         last->detail_keys[last->n_details] = strndup(optarg, eq - optarg);
                         last->detail_values[last->n_details++] = strtoll(eq + 1, NULL, 10);
+                        break;
+                }
+                case 'M': {
+                        Check *last = n_checks > 0 ? &checks[n_checks - 1] : NULL;
+                        if (!last || last->metrics || parse_metrics(optarg, &last->metrics) < 0) {
+                                fprintf(stderr,
+                                        "post-report: bad --metrics-detail '%s' (ROLE:KEY=VALUE,... once "
+                                        "after a --check)\n",
+                                        optarg);
+                                return 2;
+                        }
                         break;
                 }
                 case 'L':
@@ -521,6 +664,8 @@ int main(int argc, char **argv) {
                                         results[i].n_details = checks[i].n_details;
                                         results[i].details = given_ptrs[i];
                                 }
+                                if (checks[i].metrics)
+                                        results[i].metrics = &checks[i].metrics->d;
                                 ptrs[i] = &results[i];
                         }
                         report.n_checks = n_checks;

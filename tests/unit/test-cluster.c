@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Cluster aggregation and its JSON answer: readiness, families, worst status, failing filter. */
+/* Cluster aggregation and its answers: readiness, families, worst status, failing filter, metrics. */
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "cluster.h"
+#include "exposition.h"
 #include "json-util.h"
 
 /* Applies a report of node at t_s with checks given as "name=STATUS" strings. */
@@ -71,7 +72,7 @@ static void test_empty_cluster_is_unknown(void **state) {
         assert_int_equal(s.status, VIGIL_UNKNOWN);
         assert_int_equal(s.expected, 0);
         cluster_summary_done(&s);
-        assert_int_equal(api_cluster(f->cluster, NULL, false, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, NULL, false, T0_MONO, T0_MS, &o), 0);
         assert_string_equal(json_get_string(o, "status", ""), "UNKNOWN");
         assert_string_equal(json_get_string(o, "message", ""), "no agent has reported");
         json_object_put(o);
@@ -123,7 +124,8 @@ static void test_stale_node_counts_as_not_ready(void **state) {
         assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000), 1);
 
         assert_int_equal(
-                api_cluster(f->cluster, NULL, false, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000, &o), 0);
+                api_cluster(f->cluster, NULL, NULL, false, T0_MONO + 12 * USEC_PER_SEC, T0_MS + 12000, &o),
+                0);
         o = reparse(o);
         assert_string_equal(json_get_string(o, "status", ""), "CRIT");
         assert_string_equal(json_get_string(o, "message", ""), "1 of 2 nodes CRIT");
@@ -155,7 +157,7 @@ static void test_failing_filter_keeps_only_failures(void **state) {
         apply(f, "node-a", 1, 0, 2, (const char *const[]){"fuse.mount=OK", "csi.probe=OK"});
         apply(f, "node-b", 1, 0, 2, (const char *const[]){"fuse.mount=CRIT", "csi.probe=OK"});
 
-        assert_int_equal(api_cluster(f->cluster, NULL, true, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, NULL, true, T0_MONO, T0_MS, &o), 0);
         o = reparse(o);
         assert_true(json_object_object_get_ex(o, "nodes", &nodes));
         assert_int_equal(json_object_array_length(nodes), 1);
@@ -173,7 +175,7 @@ static void test_cached_checks_render_like_check_result_to_json(void **state) {
         apply(f, "node-a", 1, 0, 2, (const char *const[]){"fuse.mount=OK", "csi.probe=WARN"});
 
         /* /v1/cluster splices the cached rendering; /v1/nodes/NAME shows the same checks. */
-        assert_int_equal(api_cluster(f->cluster, NULL, false, T0_MONO, T0_MS, &o), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, NULL, false, T0_MONO, T0_MS, &o), 0);
         _cleanup_json_ json_object *reparsed =
                 json_tokener_parse(json_object_to_json_string_ext(o, CLUSTER_JSON_FLAGS));
         assert_non_null(reparsed);
@@ -208,8 +210,8 @@ static void assert_stream_matches_json(Fixture *f, usec_t now_mono, int64_t now_
         json_object *o = NULL;
         ApiStream *st = NULL;
 
-        assert_int_equal(api_cluster(f->cluster, NULL, false, now_mono, now_ms, &o), 0);
-        assert_int_equal(api_cluster_stream(f->cluster, NULL, now_mono, now_ms, &st), 0);
+        assert_int_equal(api_cluster(f->cluster, NULL, NULL, false, now_mono, now_ms, &o), 0);
+        assert_int_equal(api_cluster_stream(f->cluster, NULL, NULL, now_mono, now_ms, &st), 0);
         const char *want = json_object_to_json_string_ext(o, CLUSTER_JSON_FLAGS);
         assert_int_equal(api_stream_size(st), strlen(want));
         for (size_t step = 1; step <= 4096; step *= 8) {
@@ -336,7 +338,8 @@ static void test_logs_summary_counts_the_sources_of_fresh_nodes(void **state) {
         assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 10 * USEC_PER_SEC, T0_MS + 10000), 1);
 
         assert_int_equal(
-                api_cluster(f->cluster, NULL, false, T0_MONO + 10 * USEC_PER_SEC, T0_MS + 10000, &o), 0);
+                api_cluster(f->cluster, NULL, NULL, false, T0_MONO + 10 * USEC_PER_SEC, T0_MS + 10000, &o),
+                0);
         o = reparse(o);
         assert_true(json_object_object_get_ex(o, "logs", &logs));
         assert_true(json_object_object_get_ex(logs, "sources", &sources));
@@ -567,6 +570,431 @@ static void test_api_logs_bad_parameters(void **state) {
         }
 }
 
+/* ---- metrics ---- */
+
+/* One metrics check (one scraped endpoint): its rates, one FUSE operation and one UFS error. */
+typedef struct EndpointSpec {
+        const char *role;
+        double requests, cached, ufs_read, ufs_write, concurrency;
+        const char *op;
+        double op_per_s;
+        const char *ufs, *error_code;
+        double error_per_s;
+        bool expected;
+        const char *missing;
+} EndpointSpec;
+
+/* Applies a report of node at t_s with a fuse.mount check and one metrics.scrape check per spec. */
+static void apply_metrics(
+        Fixture *f, const char *node, uint64_t seq, int t_s, const EndpointSpec *specs, size_t n) {
+        Vigil__NodeReport r = VIGIL__NODE_REPORT__INIT;
+        Vigil__CheckResult c[5], *p[5];
+        Vigil__MetricsDetails d[4];
+        Vigil__KeyRate op[4], *opp[4];
+        Vigil__UfsErrorRate e[4], *ep[4];
+        char *missing[4];
+        uint8_t buf[4096];
+
+        assert_true(n <= 4);
+        r.node = (char *)node;
+        r.cluster = (char *)"demo";
+        r.boot_id = (char *)"b1";
+        r.seq = seq;
+        r.interval_ms = 1000;
+        vigil__check_result__init(&c[0]);
+        c[0].name = (char *)"fuse.mount";
+        c[0].target = (char *)"/mnt/alluxio";
+        c[0].status = VIGIL__STATUS__STATUS_OK;
+        p[0] = &c[0];
+        for (size_t i = 0; i < n; i++) {
+                const EndpointSpec *sp = &specs[i];
+                vigil__check_result__init(&c[i + 1]);
+                vigil__metrics_details__init(&d[i]);
+                c[i + 1].name = (char *)"metrics.scrape";
+                c[i + 1].target = (char *)sp->role;
+                c[i + 1].status = VIGIL__STATUS__STATUS_OK;
+                c[i + 1].metrics = &d[i];
+                d[i].role = (char *)sp->role;
+                d[i].interval_s = 5;
+                d[i].requests_per_s = sp->requests;
+                d[i].cached_read_bytes_per_s = sp->cached;
+                d[i].ufs_read_bytes_per_s = sp->ufs_read;
+                d[i].ufs_write_bytes_per_s = sp->ufs_write;
+                d[i].fuse_concurrency = sp->concurrency;
+                if (sp->op) {
+                        vigil__key_rate__init(&op[i]);
+                        op[i].key = (char *)sp->op;
+                        op[i].per_s = sp->op_per_s;
+                        opp[i] = &op[i];
+                        d[i].fuse_ops_per_s = &opp[i];
+                        d[i].n_fuse_ops_per_s = 1;
+                }
+                if (sp->error_code) {
+                        vigil__ufs_error_rate__init(&e[i]);
+                        e[i].ufs = (char *)sp->ufs;
+                        e[i].error_code = (char *)sp->error_code;
+                        e[i].per_s = sp->error_per_s;
+                        e[i].expected = sp->expected;
+                        ep[i] = &e[i];
+                        d[i].ufs_errors = &ep[i];
+                        d[i].n_ufs_errors = 1;
+                }
+                if (sp->missing) {
+                        missing[i] = (char *)sp->missing;
+                        d[i].missing = &missing[i];
+                        d[i].n_missing = 1;
+                }
+                p[i + 1] = &c[i + 1];
+        }
+        r.checks = p;
+        r.n_checks = n + 1;
+        size_t size = vigil__node_report__get_packed_size(&r);
+        assert_true(size <= sizeof(buf));
+        vigil__node_report__pack(&r, buf);
+        ClusterReport item = {
+                .report = vigil__node_report__unpack(NULL, size, buf), .raw = buf, .raw_size = size};
+        assert_int_equal(
+                cluster_apply(f->cluster, &item, 1, T0_MONO + t_s * USEC_PER_SEC, T0_MS + t_s * 1000LL), 0);
+}
+
+/* node-a: a busy worker at 87.5 % and its FUSE; node-b: a quieter worker at 25 %. */
+static void two_nodes_with_metrics(Fixture *f, int t_s) {
+        apply_metrics(f, "node-a", 1, t_s,
+                (const EndpointSpec[]){
+                        {.role = "worker",
+                                .requests = 1000,
+                                .cached = 700,
+                                .ufs_read = 100,
+                                .ufs_write = 5,
+                                .ufs = "s3",
+                                .error_code = "503",
+                                .error_per_s = 2.5},
+                        {.role = "fuse",
+                                .op = "read",
+                                .op_per_s = 250,
+                                .concurrency = 12,
+                                .ufs = "s3",
+                                .error_code = "404",
+                                .error_per_s = 1,
+                                .expected = true,
+                                .missing = "alluxio_fuse_result"},
+                },
+                2);
+        apply_metrics(f, "node-b", 1, t_s,
+                (const EndpointSpec[]){
+                        {.role = "worker",
+                                .requests = 250,
+                                .cached = 100,
+                                .ufs_read = 300,
+                                .ufs = "s3",
+                                .error_code = "503",
+                                .error_per_s = 0.5,
+                                .op = "read",
+                                .op_per_s = 50},
+                },
+                1);
+}
+
+static ClusterSummary summarize(Fixture *f, NodeRef **ret_refs, size_t *ret_n) {
+        ClusterSummary s;
+        assert_int_equal(cluster_snapshot(f->cluster, ret_refs, ret_n), 0);
+        assert_int_equal(cluster_summarize(*ret_refs, *ret_n, &s), 0);
+        return s;
+}
+
+static void test_cluster_hit_rate_is_the_ratio_of_sums(void **state) {
+        Fixture *f = *state;
+        NodeRef *refs = NULL;
+        size_t n = 0;
+        double ratio, a, b;
+        json_object *o = NULL, *cur;
+
+        two_nodes_with_metrics(f, 0);
+        ClusterSummary s = summarize(f, &refs, &n);
+        assert_int_equal(s.metrics.nodes, 2);
+        assert_int_equal(s.metrics.endpoints, 3);
+        assert_true(s.metrics.total.v[METRIC_REQUESTS] == 1250);
+        assert_true(s.metrics.total.v[METRIC_CACHED_BYTES] == 800);
+        assert_true(s.metrics.total.v[METRIC_UFS_READ_BYTES] == 400);
+        /* 800 / (800 + 400) = 66.7 %, where the mean of the nodes' 87.5 % and 25 % is 56.25 %. */
+        assert_true(metric_values_hit_ratio(&refs[0].view->metrics, &a) && a == 0.875);
+        assert_true(metric_values_hit_ratio(&refs[1].view->metrics, &b) && b == 0.25);
+        assert_true(metric_values_hit_ratio(&s.metrics.total, &ratio));
+        assert_true(ratio == 800.0 / 1200.0);
+        assert_true(ratio != (a + b) / 2);
+        cluster_summary_done(&s);
+        node_refs_free(refs, n);
+
+        o = reparse(({
+                json_object *x = NULL;
+                assert_int_equal(api_cluster(f->cluster, NULL, NULL, false, T0_MONO, T0_MS, &x), 0);
+                x;
+        }));
+        cur = json_object_object_get(json_object_object_get(o, "metrics"), "current");
+        assert_true(json_get_double(cur, "hit_rate", -1) == 800.0 / 1200.0);
+        assert_int_equal(json_get_int(cur, "endpoints", 0), 3);
+        assert_null(json_object_object_get(json_object_object_get(o, "metrics"), "comparisons"));
+        json_object_put(o);
+}
+
+static void test_metrics_breakdown_sums_endpoints_and_nodes(void **state) {
+        Fixture *f = *state;
+        NodeRef *refs = NULL;
+        size_t n = 0;
+
+        two_nodes_with_metrics(f, 0);
+        ClusterSummary s = summarize(f, &refs, &n);
+        const MetricsSummary *m = &s.metrics;
+        assert_true(m->total.v[METRIC_FUSE_OPS] == 300);
+        assert_true(m->total.v[METRIC_FUSE_CONCURRENCY] == 12);
+        assert_true(m->total.v[METRIC_UFS_WRITE_BYTES] == 5);
+        /* The expected 404s are listed but do not count as errors. */
+        assert_true(m->total.v[METRIC_UFS_ERRORS] == 3);
+        assert_int_equal(m->n_fuse_ops, 1);
+        assert_string_equal(m->fuse_ops[0].key, "read");
+        assert_true(m->fuse_ops[0].per_s == 300);
+        assert_int_equal(m->n_ufs_errors, 2);
+        assert_string_equal(m->ufs_errors[0].error_code, "503");
+        assert_true(m->ufs_errors[0].per_s == 3);
+        assert_false(m->ufs_errors[0].expected);
+        assert_string_equal(m->ufs_errors[1].error_code, "404");
+        assert_true(m->ufs_errors[1].expected);
+        assert_int_equal(m->n_missing, 1);
+        assert_string_equal(m->missing[0], "alluxio_fuse_result");
+        cluster_summary_done(&s);
+        node_refs_free(refs, n);
+
+        /* A stale node's rates are old news: only node-b (reporting again at 4 s) counts. */
+        apply_metrics(f, "node-b", 2, 4,
+                (const EndpointSpec[]){{.role = "worker", .requests = 100, .cached = 1, .ufs_read = 1}}, 1);
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000), 1);
+        s = summarize(f, &refs, &n);
+        assert_int_equal(s.metrics.nodes, 1);
+        assert_true(s.metrics.total.v[METRIC_REQUESTS] == 100);
+        assert_int_equal(s.metrics.n_ufs_errors, 0);
+        cluster_summary_done(&s);
+        node_refs_free(refs, n);
+}
+
+static void test_history_record_writes_fresh_nodes_and_the_cluster(void **state) {
+        Fixture *f = *state;
+        _cleanup_(metrics_history_freep) MetricsHistory *h = NULL;
+        MetricsSettings settings;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        int64_t now_ms = T0_MS + 30 * 1000;
+
+        metrics_settings_default(&settings);
+        assert_int_equal(metrics_history_new(&settings, &h), 0);
+        assert_false(metrics_history_cluster(h, w));
+        two_nodes_with_metrics(f, 0);
+        apply(f, "node-c", 1, 0, 1, (const char *const[]){"fuse.mount=OK"}); /* no metrics: no points */
+        assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms), 0);
+        /* The same minute again replaces its points. */
+        assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms + 1000), 0);
+
+        assert_true(metrics_history_cluster(h, w));
+        assert_int_equal(w[METRIC_WINDOW_HOUR].to_ms, now_ms + 1000);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 1);
+        assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_REQUESTS] == 1250);
+        assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_UFS_ERRORS] == 3);
+        metric_windows_init(now_ms + 60000, w);
+        assert_int_equal(store_query_metric_windows(f->store, "node-b", w, _METRIC_WINDOW_MAX), 0);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 1);
+        assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_CACHED_BYTES] == 100);
+        metric_windows_init(now_ms + 60000, w);
+        assert_int_equal(store_query_metric_windows(f->store, "node-c", w, _METRIC_WINDOW_MAX), 0);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 0);
+
+        /* Once stale, a node has no more points; the cluster's are the sums of the others. */
+        apply_metrics(f, "node-b", 2, 4,
+                (const EndpointSpec[]){{.role = "worker", .requests = 100, .cached = 1, .ufs_read = 1}}, 1);
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000), 2);
+        assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms + 60000), 0);
+        metric_windows_init(now_ms + 61000, w);
+        assert_int_equal(store_query_metric_windows(f->store, "node-a", w, _METRIC_WINDOW_MAX), 0);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 1);
+        assert_true(metrics_history_cluster(h, w));
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 2);
+        assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_REQUESTS] == 1250 + 100);
+}
+
+static void test_api_metrics_of_cluster_and_node(void **state) {
+        Fixture *f = *state;
+        _cleanup_(metrics_history_freep) MetricsHistory *h = NULL;
+        MetricsSettings settings;
+        json_object *o = NULL, *cmp;
+
+        metrics_settings_default(&settings);
+        assert_int_equal(metrics_history_new(&settings, &h), 0);
+        two_nodes_with_metrics(f, 0);
+        assert_int_equal(metrics_history_record(h, f->cluster, f->store, T0_MS), 0);
+
+        assert_int_equal(api_metrics(f->cluster, f->store, h, NULL, T0_MS + 60000, T0_MONO, &o), 0);
+        o = reparse(o);
+        assert_true(json_object_is_type(json_object_object_get(o, "name"), json_type_null));
+        assert_true(json_get_double(json_object_object_get(o, "current"), "requests_per_s", 0) == 1250);
+        assert_int_equal(json_get_int(json_object_object_get(json_object_object_get(o, "windows"), "hour"),
+                                 "points", 0),
+                1);
+        cmp = json_object_object_get(json_object_object_get(o, "comparisons"), "hit_rate");
+        assert_true(json_get_double(cmp, "hour", 0) == 800.0 / 1200.0);
+        assert_true(json_object_is_type(json_object_object_get(cmp, "day_ago"), json_type_null));
+        assert_true(json_object_is_type(json_object_object_get(cmp, "day"), json_type_null));
+        assert_true(json_get_double(json_object_object_get(o, "settings"), "change", 0) == 0.25);
+        json_object_put(o);
+
+        assert_int_equal(api_metrics(f->cluster, f->store, h, "node-b", T0_MS + 60000, T0_MONO, &o), 0);
+        o = reparse(o);
+        assert_string_equal(json_get_string(o, "name", ""), "node-b");
+        assert_true(json_get_double(json_object_object_get(o, "current"), "hit_rate", 0) == 0.25);
+        json_object_put(o);
+        o = NULL;
+        assert_int_equal(api_metrics(f->cluster, f->store, h, "node-x", T0_MS, T0_MONO, &o), -ENOENT);
+        assert_null(o);
+}
+
+static void test_exposition_is_the_contract(void **state) {
+        Fixture *f = *state;
+        _cleanup_(freep) char *text = NULL;
+        NodeRef *refs = NULL;
+        size_t n = 0, size = 0;
+        EtcdSummary etcd = {
+                .checked = true,
+                .ready = 2,
+                .expected = 3,
+                .quorum = true,
+                .checks = {[VIGIL_OK] = 2, [VIGIL_WARN] = 1},
+                .outage_since_ms = T0_MS - 90500,
+        };
+
+        two_nodes_with_metrics(f, 0);
+        /* A node name that needs escaping, a stale node, and a node without metrics. */
+        apply(f, "we\"ird\\node\n\xff", 1, 0, 1, (const char *const[]){"csi.probe=WARN"});
+        apply(f, "node-z", 1, -10, 1, (const char *const[]){"fuse.mount=OK"});
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO, T0_MS), 1);
+        ClusterSummary s = summarize(f, &refs, &n);
+        assert_int_equal(exposition_render(refs, n, &s, &etcd, T0_MS, &text, &size), 0);
+        assert_int_equal(size, strlen(text));
+        assert_string_equal(text,
+                "# HELP vigil_collector_info The collector's version; always 1.\n"
+                "# TYPE vigil_collector_info gauge\n"
+                "vigil_collector_info{version=\"" VIGIL_VERSION "\"} 1\n"
+                "# HELP vigil_nodes Nodes per status; a stale node is CRIT.\n"
+                "# TYPE vigil_nodes gauge\n"
+                "vigil_nodes{status=\"ok\"} 2\n"
+                "vigil_nodes{status=\"warn\"} 1\n"
+                "vigil_nodes{status=\"crit\"} 1\n"
+                "vigil_nodes{status=\"unknown\"} 0\n"
+                "# HELP vigil_node_status A node's status: 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN; a stale node is "
+                "CRIT.\n"
+                "# TYPE vigil_node_status gauge\n"
+                "vigil_node_status{node=\"node-a\"} 0\n"
+                "vigil_node_status{node=\"node-b\"} 0\n"
+                "vigil_node_status{node=\"node-z\"} 2\n"
+                "vigil_node_status{node=\"we\\\"ird\\\\node\\n\xef\xbf\xbd\"} 1\n"
+                "# HELP vigil_agents_ready Agents whose last report is within the stale window.\n"
+                "# TYPE vigil_agents_ready gauge\n"
+                "vigil_agents_ready 3\n"
+                "# HELP vigil_agents_expected Agents the collector knows (every node that ever reported).\n"
+                "# TYPE vigil_agents_expected gauge\n"
+                "vigil_agents_expected 4\n"
+                "# HELP vigil_checks Checks per family and status: the fresh nodes' checks, the collector's "
+                "etcd "
+                "checks, and per node one agent check, CRIT when the node is stale.\n"
+                "# TYPE vigil_checks gauge\n"
+                "vigil_checks{family=\"agent\",status=\"ok\"} 3\n"
+                "vigil_checks{family=\"agent\",status=\"warn\"} 0\n"
+                "vigil_checks{family=\"agent\",status=\"crit\"} 1\n"
+                "vigil_checks{family=\"agent\",status=\"unknown\"} 0\n"
+                "vigil_checks{family=\"csi\",status=\"ok\"} 0\n"
+                "vigil_checks{family=\"csi\",status=\"warn\"} 1\n"
+                "vigil_checks{family=\"csi\",status=\"crit\"} 0\n"
+                "vigil_checks{family=\"csi\",status=\"unknown\"} 0\n"
+                "vigil_checks{family=\"etcd\",status=\"ok\"} 2\n"
+                "vigil_checks{family=\"etcd\",status=\"warn\"} 1\n"
+                "vigil_checks{family=\"etcd\",status=\"crit\"} 0\n"
+                "vigil_checks{family=\"etcd\",status=\"unknown\"} 0\n"
+                "vigil_checks{family=\"fuse\",status=\"ok\"} 2\n"
+                "vigil_checks{family=\"fuse\",status=\"warn\"} 0\n"
+                "vigil_checks{family=\"fuse\",status=\"crit\"} 0\n"
+                "vigil_checks{family=\"fuse\",status=\"unknown\"} 0\n"
+                "vigil_checks{family=\"metrics\",status=\"ok\"} 3\n"
+                "vigil_checks{family=\"metrics\",status=\"warn\"} 0\n"
+                "vigil_checks{family=\"metrics\",status=\"crit\"} 0\n"
+                "vigil_checks{family=\"metrics\",status=\"unknown\"} 0\n"
+                "# HELP vigil_etcd_members_ready etcd members that answer.\n"
+                "# TYPE vigil_etcd_members_ready gauge\n"
+                "vigil_etcd_members_ready 2\n"
+                "# HELP vigil_etcd_members_expected etcd members configured or listed.\n"
+                "# TYPE vigil_etcd_members_expected gauge\n"
+                "vigil_etcd_members_expected 3\n"
+                "# HELP vigil_etcd_quorum 1 when a quorum of etcd members answers, else 0.\n"
+                "# TYPE vigil_etcd_quorum gauge\n"
+                "vigil_etcd_quorum 1\n"
+                "# HELP vigil_etcd_outage_seconds How long etcd has been unavailable (0 when it is "
+                "available).\n"
+                "# TYPE vigil_etcd_outage_seconds gauge\n"
+                "vigil_etcd_outage_seconds 90.5\n"
+                "# HELP vigil_log_errors_last_hour Log errors of the last hour, summed over the fresh "
+                "nodes' log "
+                "sources.\n"
+                "# TYPE vigil_log_errors_last_hour gauge\n"
+                "vigil_log_errors_last_hour 0\n"
+                "# HELP vigil_log_warnings_last_hour Log warnings of the last hour, summed over the fresh "
+                "nodes' "
+                "log sources.\n"
+                "# TYPE vigil_log_warnings_last_hour gauge\n"
+                "vigil_log_warnings_last_hour 0\n"
+                "# HELP vigil_cluster_hit_ratio Sum of cached read rates / (sum of cached + sum of UFS read "
+                "rates) over the fresh nodes; absent when nothing was read.\n"
+                "# TYPE vigil_cluster_hit_ratio gauge\n"
+                "vigil_cluster_hit_ratio 0.6666666666666666\n"
+                "# HELP vigil_node_hit_ratio Cached read rate / (cached + UFS read rate) of a fresh node; "
+                "absent "
+                "when it read nothing.\n"
+                "# TYPE vigil_node_hit_ratio gauge\n"
+                "vigil_node_hit_ratio{node=\"node-a\"} 0.875\n"
+                "vigil_node_hit_ratio{node=\"node-b\"} 0.25\n"
+                "# HELP vigil_cluster_requests_per_second Workers' request rate summed over the fresh "
+                "nodes; "
+                "absent when no node sends metrics.\n"
+                "# TYPE vigil_cluster_requests_per_second gauge\n"
+                "vigil_cluster_requests_per_second 1250\n"
+                "# HELP vigil_cluster_ufs_read_bytes_per_second Bytes read from the UFS per second, summed "
+                "over "
+                "the fresh nodes.\n"
+                "# TYPE vigil_cluster_ufs_read_bytes_per_second gauge\n"
+                "vigil_cluster_ufs_read_bytes_per_second 400\n"
+                "# HELP vigil_cluster_ufs_write_bytes_per_second Bytes written to the UFS per second, "
+                "summed over "
+                "the fresh nodes.\n"
+                "# TYPE vigil_cluster_ufs_write_bytes_per_second gauge\n"
+                "vigil_cluster_ufs_write_bytes_per_second 5\n"
+                "# HELP vigil_cluster_ufs_errors_per_second UFS errors per second not marked expected, "
+                "summed "
+                "over the fresh nodes and their UFSes.\n"
+                "# TYPE vigil_cluster_ufs_errors_per_second gauge\n"
+                "vigil_cluster_ufs_errors_per_second{error_code=\"503\"} 3\n");
+        cluster_summary_done(&s);
+        node_refs_free(refs, n);
+}
+
+static void test_exposition_leaves_out_what_is_not_known(void **state) {
+        Fixture *f = *state;
+        _cleanup_(freep) char *text = NULL;
+        size_t size = 0;
+
+        /* No metrics checks, no etcd: the families are there (HELP, TYPE) without samples. */
+        apply(f, "node-a", 1, 0, 1, (const char *const[]){"fuse.mount=OK"});
+        assert_int_equal(exposition_cluster(f->cluster, NULL, T0_MS, &text, &size), 0);
+        assert_null(strstr(text, "vigil_etcd"));
+        assert_non_null(strstr(text, "# TYPE vigil_cluster_hit_ratio gauge\n# HELP vigil_node_hit_ratio"));
+        assert_non_null(strstr(text, "# TYPE vigil_cluster_requests_per_second gauge\n# HELP"));
+        assert_true(size > 0 && text[size - 1] == '\n');
+        assert_non_null(strstr(text, "# TYPE vigil_cluster_ufs_errors_per_second gauge\n"));
+        assert_null(strstr(text, "vigil_cluster_ufs_errors_per_second{"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_empty_cluster_is_unknown, setup, teardown),
@@ -585,6 +1013,15 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_api_logs_groups_by_node_and_source, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_api_logs_filters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_api_logs_bad_parameters, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cluster_hit_rate_is_the_ratio_of_sums, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_metrics_breakdown_sums_endpoints_and_nodes, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_history_record_writes_fresh_nodes_and_the_cluster, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_api_metrics_of_cluster_and_node, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_exposition_is_the_contract, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_exposition_leaves_out_what_is_not_known, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vigilctl's `nodes`, `node`, `events` and `logs` views rendered from fixed collector answers. */
+/* vigilctl's `nodes`, `node`, `events`, `logs` and `metrics` views rendered from fixed collector answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,6 +221,73 @@ static void test_url_helpers_escape(void **state) {
         assert_string_equal(url, "/v1/events?since=1764075600&node=n%261");
 }
 
+static const char metrics_answer[] =
+        "{\"name\": null, \"generated_at_ms\": 1764075600000,"
+        " \"settings\": {\"change\": 0.25, \"min_volume\": {\"requests\": 1}},"
+        " \"current\": {\"nodes\": 2, \"endpoints\": 3, \"requests_per_s\": 1250.0, \"fuse_ops_per_s\": "
+        "300.0,"
+        "  \"fuse_concurrency\": 12.0, \"cached_read_bytes_per_s\": 8e8, \"ufs_read_bytes_per_s\": 4e8,"
+        "  \"ufs_write_bytes_per_s\": 5e6, \"ufs_errors_per_s\": 3.0, \"hit_rate\": 0.6666666666666666,"
+        "  \"fuse_ops\": [{\"operation\": \"getattr\", \"per_s\": 50.0}, {\"operation\": \"read\", "
+        "\"per_s\": 250.0}],"
+        "  \"ufs_errors\": [{\"ufs\": \"s3\", \"error_code\": \"503\", \"per_s\": 3.0, \"expected\": false},"
+        "   {\"ufs\": \"s3\", \"error_code\": \"404\", \"per_s\": 1.0, \"expected\": true}],"
+        "  \"missing\": [\"alluxio_fuse_result\"]},"
+        " \"windows\": {\"hour\": {\"points\": 60}, \"day_ago\": {\"points\": 60}, \"week_ago\": "
+        "{\"points\": 0}},"
+        " \"comparisons\": {"
+        "  \"requests_per_s\": {\"hour\": 1200.0, \"day_ago\": 1500.0, \"week_ago\": null,"
+        "   \"day\": {\"change\": -0.2, \"significant\": false}, \"week\": null},"
+        "  \"ufs_errors_per_s\": {\"hour\": 3.0, \"day_ago\": 0.0, \"week_ago\": null,"
+        "   \"day\": {\"change\": null, \"significant\": true}, \"week\": null},"
+        "  \"hit_rate\": {\"hour\": 0.7, \"day_ago\": 0.9, \"week_ago\": null,"
+        "   \"day\": {\"change_pts\": -20.0, \"significant\": true}, \"week\": null}}}";
+
+static void test_metrics_table_compares_each_series(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_metrics_render, metrics_answer, &r);
+
+        assert_int_equal(r, 0);
+        assert_string_equal(out,
+                "cluster: 2 nodes, 3 metrics endpoints\n"
+                "history: last hour 60 points, a day ago 60, a week ago 0 (one point a minute)\n"
+                "\n"
+                "SERIES                    NOW  LAST HOUR  DAY AGO  WEEK AGO   DAY CHANGE  WEEK CHANGE\n"
+                "requests               1250/s     1200/s   1500/s         -      -20.0 %            -\n"
+                "FUSE operations         300/s          -        -         -            -            -\n"
+                "  getattr                50/s\n"
+                "  read                  250/s\n"
+                "FUSE concurrency           12          -        -         -            -            -\n"
+                "cached reads         800 MB/s          -        -         -            -            -\n"
+                "UFS reads            400 MB/s          -        -         -            -            -\n"
+                "UFS writes             5 MB/s          -        -         -            -            -\n"
+                "UFS errors                3/s        3/s      0/s         -        new *            -\n"
+                "  s3 503                  3/s\n"
+                "  s3 404 (expected)       1/s\n"
+                "hit rate               66.7 %     70.0 %   90.0 %         -  -20.0 pts *            -\n"
+                "not on the metrics pages (their rates read 0): alluxio_fuse_result\n"
+                "* significant: a change of 25 % or more (the hit rate: of the share of reads served by the "
+                "UFS) at enough volume\n");
+}
+
+static void test_metrics_of_a_stale_node_without_history(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_metrics_render,
+                "{\"name\": \"node-a\", \"stale\": true, \"last_report_age_s\": 42.0,"
+                " \"current\": {\"endpoints\": 1, \"requests_per_s\": 10.0}, \"windows\": null, "
+                "\"comparisons\": null}",
+                &r);
+
+        assert_int_equal(r, 0);
+        assert_true(startswith(out,
+                "node node-a (stale, last report 42 s ago): 1 metrics endpoint\n"
+                "history: none yet\n"));
+        assert_null(strstr(out, "significant"));
+        free(out);
+        out = render(ctl_metrics_render, "{\"metrics\": []}", &r);
+        assert_int_equal(r, -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_nodes_table_has_one_aligned_row_per_node),
@@ -232,6 +299,8 @@ int main(void) {
                 cmocka_unit_test(test_logs_without_context_have_no_separators),
                 cmocka_unit_test(test_logs_empty_and_malformed),
                 cmocka_unit_test(test_url_helpers_escape),
+                cmocka_unit_test(test_metrics_table_compares_each_series),
+                cmocka_unit_test(test_metrics_of_a_stale_node_without_history),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,6 +155,67 @@ static void test_status_shows_the_log_findings_of_the_last_hour(void **state) {
         assert_null(strstr(screen, "logs:"));
 }
 
+/* A cluster whose agents send metrics; comparisons as the collector renders them. */
+static const char cluster_metrics[] =
+        "{\"status\": \"OK\", \"agents\": {\"ready\": 2, \"expected\": 2, \"percent\": 100},"
+        " \"metrics\": {\"current\": {\"nodes\": 2, \"endpoints\": 3, \"requests_per_s\": 1250.0,"
+        "  \"fuse_ops_per_s\": 300.0, \"fuse_concurrency\": 12.0, \"cached_read_bytes_per_s\": 8.4e8,"
+        "  \"ufs_read_bytes_per_s\": 1.2e8, \"ufs_write_bytes_per_s\": 0.0, \"ufs_errors_per_s\": 3.0,"
+        "  \"hit_rate\": 0.875, \"fuse_ops\": [],"
+        "  \"ufs_errors\": [{\"ufs\": \"S3\", \"error_code\": \"503\", \"per_s\": 3.0, \"expected\": false},"
+        "   {\"ufs\": \"S3\", \"error_code\": \"404\", \"per_s\": 1.0, \"expected\": true}], \"missing\": "
+        "[]},"
+        "  \"windows\": {}, \"comparisons\": {\"hit_rate\": {\"hour\": 0.87, \"day_ago\": 0.891, "
+        "\"week_ago\": 0.866,"
+        "   \"day\": {\"change_pts\": -2.1, \"significant\": false},"
+        "   \"week\": {\"change_pts\": 0.4, \"significant\": false}}}}}";
+
+static void test_status_shows_the_metrics_line(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(cluster_metrics, 20, &s);
+
+        assert_int_equal(s, VIGIL_OK);
+        assert_true(has_line(screen,
+                "metrics: 1250 req/s, hit rate 87.5 % (day -2.1 pts, week +0.4 pts), UFS 120 MB/s read, "
+                "3 errors/s (S3 503)"));
+        free(screen);
+        /* Without history yet, nothing read, writes and no errors; a significant change is marked. */
+        screen = render(
+                "{\"status\": \"OK\", \"metrics\": {\"current\": {\"endpoints\": 1, \"requests_per_s\": 0.5,"
+                " \"ufs_read_bytes_per_s\": 0, \"ufs_write_bytes_per_s\": 2500000, \"ufs_errors_per_s\": 0,"
+                " \"hit_rate\": null}, \"windows\": null, \"comparisons\": null}}",
+                20, &s);
+        assert_true(has_line(
+                screen, "metrics: 0.5 req/s, nothing read, UFS 0 B/s read, 2.5 MB/s write, no UFS errors"));
+        free(screen);
+        screen = render(
+                "{\"status\": \"OK\", \"metrics\": {\"current\": {\"endpoints\": 1, \"hit_rate\": 0.5},"
+                " \"comparisons\": {\"hit_rate\": {\"day\": {\"change_pts\": -30.0, \"significant\": true},"
+                " \"week\": null}}}}",
+                20, &s);
+        assert_true(has_line(screen,
+                "metrics: 0 req/s, hit rate 50.0 % (day -30.0 pts*), UFS 0 B/s read, no UFS errors"));
+        free(screen);
+        /* No agent sends metrics (or an older collector): no line. */
+        screen = render(cluster_ok, 20, &s);
+        assert_null(strstr(screen, "metrics:"));
+}
+
+static void test_numbers_read_like_an_operator_writes_them(void **state) {
+        char buf[64];
+
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 1250), "1250");
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 87.46), "87.5");
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 3), "3");
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 0.125), "0.125");
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 0), "0");
+        assert_string_equal(ctl_format_number(buf, sizeof(buf), 99.96), "100");
+        assert_string_equal(ctl_format_bytes_per_s(buf, sizeof(buf), 512), "512 B/s");
+        assert_string_equal(ctl_format_bytes_per_s(buf, sizeof(buf), 1.2e8), "120 MB/s");
+        assert_string_equal(ctl_format_bytes_per_s(buf, sizeof(buf), 1.25e9), "1.25 GB/s");
+        assert_string_equal(ctl_format_bytes_per_s(buf, sizeof(buf), 999.9e3), "1 MB/s");
+}
+
 static void test_status_counts_nodes_per_check_family(void **state) {
         int s;
         _cleanup_(freep) char *screen = render(cluster_failing, 20, &s);
@@ -259,6 +320,8 @@ int main(void) {
                 cmocka_unit_test(test_status_agents_percent_never_rounds_up_to_100),
                 cmocka_unit_test(test_status_shows_csi_and_etcd_lines_when_the_collector_has_them),
                 cmocka_unit_test(test_status_shows_the_log_findings_of_the_last_hour),
+                cmocka_unit_test(test_status_shows_the_metrics_line),
+                cmocka_unit_test(test_numbers_read_like_an_operator_writes_them),
                 cmocka_unit_test(test_status_counts_nodes_per_check_family),
                 cmocka_unit_test(test_status_lists_failing_checks_under_their_node),
                 cmocka_unit_test(test_status_limits_the_failing_nodes_listed),

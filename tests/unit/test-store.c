@@ -10,6 +10,7 @@
 #include "collector-fixture.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <sqlite3.h>
 
 #include "cluster.h"
@@ -519,7 +520,8 @@ static void test_version_2_database_gains_the_log_tables(void **state) {
         assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                  "DROP TABLE log_states; DROP TABLE log_sources; DROP TABLE log_minutes; "
-                                 "DROP TABLE log_signatures; PRAGMA user_version = 2",
+                                 "DROP TABLE log_signatures; DROP TABLE metric_points; "
+                                 "PRAGMA user_version = 2",
                                  NULL, NULL, NULL),
                 SQLITE_OK);
         sqlite3_close(db);
@@ -754,6 +756,196 @@ static void test_prune_logs(void **state) {
         assert_int_equal(query_logs(f, (StoreLogQuery){}).n_sigs, 1);
 }
 
+/* ---- metrics history ---- */
+
+#define HOUR_MS (60 * MINUTE_MS)
+#define DAY_MS (24 * HOUR_MS)
+
+/* Values of a point: requests, fuse ops, concurrency, cached, UFS read, UFS write, errors. */
+static MetricValues values(double requests, double cached, double ufs_read, double errors) {
+        MetricValues v = {};
+        v.v[METRIC_REQUESTS] = requests;
+        v.v[METRIC_FUSE_OPS] = requests / 2;
+        v.v[METRIC_FUSE_CONCURRENCY] = 4;
+        v.v[METRIC_CACHED_BYTES] = cached;
+        v.v[METRIC_UFS_READ_BYTES] = ufs_read;
+        v.v[METRIC_UFS_WRITE_BYTES] = 1000;
+        v.v[METRIC_UFS_ERRORS] = errors;
+        return v;
+}
+
+/* Writes the same point for each of the minutes [from_ms, to_ms) of node. */
+static void put_points(Fixture *f, const char *node, int64_t from_ms, int64_t to_ms, MetricValues v) {
+        assert_int_equal(store_begin(f->store), 0);
+        for (int64_t t = from_ms; t < to_ms; t += MINUTE_MS)
+                assert_int_equal(store_put_metric_point(f->store, node, t, &v), 0);
+        assert_int_equal(store_commit(f->store), 0);
+}
+
+static void windows_at(Fixture *f, const char *node, int64_t now_ms, MetricWindow w[_METRIC_WINDOW_MAX]) {
+        metric_windows_init(now_ms, w);
+        assert_int_equal(store_query_metric_windows(f->store, node, w, _METRIC_WINDOW_MAX), 0);
+}
+
+static double mean(const MetricWindow *w, MetricSeries s) {
+        double v = -1;
+        assert_true(metric_window_mean(w, s, &v));
+        return v;
+}
+
+static void test_version_3_database_gains_the_metric_points(void **state) {
+        Fixture *f = *state;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        sqlite3 *db = NULL;
+
+        f->cluster = cluster_free(f->cluster);
+        f->store = store_free(f->store);
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(
+                sqlite3_exec(db, "DROP TABLE metric_points; PRAGMA user_version = 3", NULL, NULL, NULL),
+                SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(store_open(f->path, &f->store), 0);
+        assert_int_equal(cluster_new(f->store, 0, &f->cluster), 0);
+        put_points(f, "node-a", T0_MS - 10 * MINUTE_MS, T0_MS, values(100, 900, 100, 0));
+        windows_at(f, "node-a", T0_MS, w);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 10);
+        assert_true(mean(&w[METRIC_WINDOW_HOUR], METRIC_REQUESTS) == 100);
+}
+
+static void test_metric_windows_sum_the_points_of_their_hour_only(void **state) {
+        Fixture *f = *state;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+
+        /* Two hours of points: only the last 60 minutes are the current hour. */
+        put_points(f, "node-a", T0_MS - 2 * HOUR_MS, T0_MS - HOUR_MS, values(10, 0, 0, 0));
+        put_points(f, "node-a", T0_MS - HOUR_MS, T0_MS, values(20, 0, 0, 0));
+        put_points(f, "node-b", T0_MS - HOUR_MS, T0_MS, values(999, 0, 0, 0));
+        /* A minute written again replaces its point. */
+        put_points(f, "node-a", T0_MS - MINUTE_MS, T0_MS, values(80, 0, 0, 0));
+        windows_at(f, "node-a", T0_MS, w);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].from_ms, T0_MS - HOUR_MS);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].to_ms, T0_MS);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 60);
+        assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_REQUESTS] == 59 * 20 + 80);
+        assert_int_equal(w[METRIC_WINDOW_DAY_AGO].points, 0);
+        assert_int_equal(w[METRIC_WINDOW_WEEK_AGO].points, 0);
+        assert_false(metric_window_mean(&w[METRIC_WINDOW_DAY_AGO], METRIC_REQUESTS, &(double){0}));
+}
+
+static void test_hour_hit_ratio_is_from_summed_bytes(void **state) {
+        Fixture *f = *state;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        double ratio;
+
+        /* A busy minute at 90 % and a quiet one at 10 %: the hour served 910 of 1100 bytes from the
+         * cache (82.7 %), not the 50 % a mean of the two ratios would say. */
+        put_points(f, "node-a", T0_MS - 2 * MINUTE_MS, T0_MS - MINUTE_MS, values(1, 900, 100, 0));
+        put_points(f, "node-a", T0_MS - MINUTE_MS, T0_MS, values(1, 10, 90, 0));
+        windows_at(f, "node-a", T0_MS, w);
+        assert_true(metric_window_hit_ratio(&w[METRIC_WINDOW_HOUR], &ratio));
+        assert_true(ratio == 910.0 / 1100.0);
+        assert_false(metric_window_hit_ratio(&w[METRIC_WINDOW_DAY_AGO], &ratio));
+}
+
+static void test_day_and_week_over_week_on_old_points(void **state) {
+        Fixture *f = *state;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        MetricsSettings settings;
+        MetricChange c;
+
+        metrics_settings_default(&settings);
+        /* Now: 1000 req/s, 80 % hits (1.6 GB/s cached), 0.5 errors/s; a day ago 1250 req/s, 90 %
+         * hits, no errors; a week ago 1100 req/s and 80 % hits. */
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - HOUR_MS, T0_MS, values(1000, 16e8, 4e8, 0.5));
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - DAY_MS - HOUR_MS, T0_MS - DAY_MS,
+                values(1250, 18e8, 2e8, 0));
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - 7 * DAY_MS - HOUR_MS, T0_MS - 7 * DAY_MS,
+                values(1100, 16e8, 4e8, 0));
+        /* Points just outside the windows count in none. */
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - DAY_MS, T0_MS - DAY_MS + 5 * MINUTE_MS,
+                values(1e6, 0, 1e12, 1e3));
+        windows_at(f, METRICS_CLUSTER_NODE, T0_MS, w);
+        for (size_t k = 0; k < _METRIC_WINDOW_MAX; k++)
+                assert_int_equal(w[k].points, 60);
+
+        /* -20 % requests: a change, but under the 25 % that makes it significant. */
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO], METRIC_REQUESTS);
+        assert_true(c.comparable);
+        assert_true(fabs(c.change - (-0.2)) < 1e-12);
+        assert_false(c.significant);
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_WEEK_AGO], METRIC_REQUESTS);
+        assert_true(fabs(c.change - (1000.0 / 1100 - 1)) < 1e-12);
+        /* The hit rate fell 10 points: the UFS share of reads doubled, which is significant. */
+        c = metrics_compare_hit_ratio(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO]);
+        assert_true(c.comparable);
+        assert_true(fabs(c.change - (-10.0)) < 1e-9);
+        assert_true(c.significant);
+        c = metrics_compare_hit_ratio(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_WEEK_AGO]);
+        assert_true(fabs(c.change) < 1e-9);
+        assert_false(c.significant);
+        /* Errors out of nothing: no relative change exists, and at 0.5/s it is significant. */
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO], METRIC_UFS_ERRORS);
+        assert_true(c.comparable);
+        assert_true(isnan(c.change));
+        assert_true(c.significant);
+        /* ... but not under a least volume of 1 error/s. */
+        settings.min_volume[METRIC_VOLUME_UFS_ERRORS] = 1;
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO], METRIC_UFS_ERRORS);
+        assert_false(c.significant);
+        /* A smaller threshold makes the -20 % significant. */
+        settings.change = 0.2;
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &w[METRIC_WINDOW_DAY_AGO], METRIC_REQUESTS);
+        assert_true(c.significant);
+        /* Without points a day ago there is nothing to compare. */
+        c = metrics_compare(&settings, &w[METRIC_WINDOW_HOUR], &(MetricWindow){}, METRIC_REQUESTS);
+        assert_false(c.comparable);
+}
+
+static void test_prune_metric_points(void **state) {
+        Fixture *f = *state;
+        MetricWindow w[_METRIC_WINDOW_MAX];
+
+        put_points(f, "node-a", T0_MS - 9 * DAY_MS, T0_MS - 9 * DAY_MS + 10 * MINUTE_MS, values(1, 1, 1, 0));
+        put_points(f, "node-a", T0_MS - DAY_MS - HOUR_MS, T0_MS - DAY_MS, values(1, 1, 1, 0));
+        assert_int_equal(store_begin(f->store), 0);
+        /* At most a batch per call. */
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 4), 4);
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 1000), 6);
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 1000), 0);
+        assert_int_equal(store_commit(f->store), 0);
+        windows_at(f, "node-a", T0_MS, w);
+        assert_int_equal(w[METRIC_WINDOW_DAY_AGO].points, 60);
+}
+
+static void test_metrics_settings_parse(void **state) {
+        MetricsSettings s;
+        const char *reason = NULL;
+        double change;
+
+        metrics_settings_default(&s);
+        assert_true(s.change == 0.25);
+        assert_true(s.min_volume[METRIC_VOLUME_REQUESTS] == 1);
+        assert_true(s.min_volume[METRIC_VOLUME_BYTES] == 1024 * 1024);
+        assert_true(s.min_volume[METRIC_VOLUME_UFS_ERRORS] == 0.1);
+        assert_int_equal(metrics_min_volume_parse("requests=10,bytes=2K", s.min_volume, &reason), 0);
+        assert_true(s.min_volume[METRIC_VOLUME_REQUESTS] == 10);
+        assert_true(s.min_volume[METRIC_VOLUME_BYTES] == 2048);
+        assert_true(s.min_volume[METRIC_VOLUME_FUSE_OPS] == 1); /* not given: kept */
+        assert_int_equal(metrics_min_volume_parse("requests=5,bogus=1", s.min_volume, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "unknown key"));
+        assert_true(s.min_volume[METRIC_VOLUME_REQUESTS] == 10); /* nothing applied */
+        assert_int_equal(metrics_min_volume_parse("requests=-1", s.min_volume, &reason), -EINVAL);
+        assert_int_equal(metrics_min_volume_parse("requests", s.min_volume, &reason), -EINVAL);
+        assert_int_equal(metrics_change_parse("0.1", &change), 0);
+        assert_true(change == 0.1);
+        assert_int_equal(metrics_change_parse("30%", &change), 0);
+        assert_true(fabs(change - 0.3) < 1e-15);
+        assert_int_equal(metrics_change_parse("0", &change), -EINVAL);
+        assert_int_equal(metrics_change_parse("1M", &change), -EINVAL);
+        assert_int_equal(metrics_change_parse("soon", &change), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_open_creates_schema, setup, teardown),
@@ -786,6 +978,14 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(
                         test_log_query_limits_signatures_per_source_most_recent_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_prune_logs, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_version_3_database_gains_the_metric_points, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_metric_windows_sum_the_points_of_their_hour_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hour_hit_ratio_is_from_summed_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_day_and_week_over_week_on_old_points, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_prune_metric_points, setup, teardown),
+                cmocka_unit_test(test_metrics_settings_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
