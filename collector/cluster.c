@@ -222,6 +222,7 @@ static int node_view_new(Vigil__NodeReport *report, ReportArena *arena, int64_t 
                 if (c->metrics) {
                         metric_values_add(&v->metrics, c->metrics);
                         v->metrics_endpoints++;
+                        v->metrics_rated += c->metrics->interval_s > 0;
                 }
                 for (j = 0; j < v->n_families; j++)
                         if (v->families[j].len == len && memcmp(v->families[j].name, name, len) == 0)

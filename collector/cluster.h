@@ -67,6 +67,7 @@ typedef struct NodeView {
         size_t n_families;
         MetricValues metrics; /* the rates of the report's metrics checks, summed */
         unsigned metrics_endpoints; /* its metrics checks (0: the node has no metrics) */
+        unsigned metrics_rated; /* of those, the ones with rates (not an endpoint's first scrape) */
         struct RenderedJson *checks_json; /* rendered lazily, then immutable: node_view_checks_json() */
 } NodeView;
 

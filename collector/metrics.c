@@ -399,7 +399,8 @@ static int write_points(Cluster *c, Store *s, int64_t minute_ms) {
         r = store_begin(s);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const NodeView *v = refs[i].view;
-                if (refs[i].stale || v->metrics_endpoints == 0)
+                /* An endpoint scraped once has no rates yet: a point of zeros would read as idle. */
+                if (refs[i].stale || v->metrics_rated == 0)
                         continue;
                 r = store_put_metric_point(s, v->report->node, minute_ms, &v->metrics);
                 for (size_t k = 0; k < _METRIC_SERIES_MAX; k++)

@@ -582,6 +582,7 @@ typedef struct EndpointSpec {
         double error_per_s;
         bool expected;
         const char *missing;
+        bool first_scrape; /* no rates yet (interval_s 0) */
 } EndpointSpec;
 
 /* Applies a report of node at t_s with a fuse.mount check and one metrics.scrape check per spec. */
@@ -615,7 +616,7 @@ static void apply_metrics(
                 c[i + 1].status = VIGIL__STATUS__STATUS_OK;
                 c[i + 1].metrics = &d[i];
                 d[i].role = (char *)sp->role;
-                d[i].interval_s = 5;
+                d[i].interval_s = sp->first_scrape ? 0 : 5;
                 d[i].requests_per_s = sp->requests;
                 d[i].cached_read_bytes_per_s = sp->cached;
                 d[i].ufs_read_bytes_per_s = sp->ufs_read;
@@ -788,6 +789,9 @@ static void test_history_record_writes_fresh_nodes_and_the_cluster(void **state)
         assert_false(metrics_history_cluster(h, w));
         two_nodes_with_metrics(f, 0);
         apply(f, "node-c", 1, 0, 1, (const char *const[]){"fuse.mount=OK"}); /* no metrics: no points */
+        /* An endpoint scraped only once has no rates: no point (it would read as an idle node). */
+        apply_metrics(
+                f, "node-d", 1, 0, (const EndpointSpec[]){{.role = "worker", .first_scrape = true}}, 1);
         assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms), 0);
         /* The same minute again replaces its points. */
         assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms + 1000), 0);
@@ -804,11 +808,14 @@ static void test_history_record_writes_fresh_nodes_and_the_cluster(void **state)
         metric_windows_init(now_ms + 60000, w);
         assert_int_equal(store_query_metric_windows(f->store, "node-c", w, _METRIC_WINDOW_MAX), 0);
         assert_int_equal(w[METRIC_WINDOW_HOUR].points, 0);
+        metric_windows_init(now_ms + 60000, w);
+        assert_int_equal(store_query_metric_windows(f->store, "node-d", w, _METRIC_WINDOW_MAX), 0);
+        assert_int_equal(w[METRIC_WINDOW_HOUR].points, 0);
 
         /* Once stale, a node has no more points; the cluster's are the sums of the others. */
         apply_metrics(f, "node-b", 2, 4,
                 (const EndpointSpec[]){{.role = "worker", .requests = 100, .cached = 1, .ufs_read = 1}}, 1);
-        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000), 2);
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 5 * USEC_PER_SEC, T0_MS + 5000), 3);
         assert_int_equal(metrics_history_record(h, f->cluster, f->store, now_ms + 60000), 0);
         metric_windows_init(now_ms + 61000, w);
         assert_int_equal(store_query_metric_windows(f->store, "node-a", w, _METRIC_WINDOW_MAX), 0);
