@@ -351,12 +351,11 @@ static int add_change(json_object *o, const char *key, const char *change_key, c
         return r;
 }
 
-/* One series of "comparisons": the windows' values, then the day and week changes. */
-static int comparison_json(const MetricWindow w[_METRIC_WINDOW_MAX], const MetricsSettings *settings,
-        MetricSeries series, bool hit_rate, json_object **ret) {
-        _cleanup_json_ json_object *o = json_object_new_object();
+/* One series of "comparisons" into o: the windows' values, then the day and week changes. */
+static int add_comparison(json_object *o, const MetricWindow w[_METRIC_WINDOW_MAX],
+        const MetricsSettings *settings, MetricSeries series, bool hit_rate) {
         MetricChange day, week;
-        int r = o ? 0 : -ENOMEM;
+        int r = 0;
 
         for (MetricWindowKind k = 0; r >= 0 && k < _METRIC_WINDOW_MAX; k++) {
                 double v;
@@ -376,10 +375,72 @@ static int comparison_json(const MetricWindow w[_METRIC_WINDOW_MAX], const Metri
                 r = add_change(o, "day", hit_rate ? "change_pts" : "change", &day);
         if (r >= 0)
                 r = add_change(o, "week", hit_rate ? "change_pts" : "change", &week);
+        return r;
+}
+
+static int comparison_json(const MetricWindow w[_METRIC_WINDOW_MAX], const MetricsSettings *settings,
+        MetricSeries series, bool hit_rate, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = add_comparison(o, w, settings, series, hit_rate);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+/* "breakdowns": the keys of each breakdown, their current rate and their comparison (docs/api.md). */
+static int breakdowns_json(const MetricBreakdown b[_METRIC_LABEL_SERIES_MAX],
+        const MetricsSettings *settings, json_object **ret) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        for (MetricLabelSeries l = 0; r >= 0 && l < _METRIC_LABEL_SERIES_MAX; l++) {
+                json_object *keys = json_object_new_array();
+                r = add(o, metric_label_series_name(l), keys);
+                for (size_t i = 0; r >= 0 && i < b[l].n_keys; i++) {
+                        const MetricKeyWindows *x = &b[l].keys[i];
+                        json_object *k = json_object_new_object();
+                        r = append(keys, k);
+                        if (r >= 0)
+                                r = add(k, "key", json_object_new_string(x->key));
+                        if (r >= 0)
+                                r = add_double(k, "now", true, x->now);
+                        if (r >= 0)
+                                r = add_comparison(k, x->w, settings, metric_label_series_total(l), false);
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static void metric_breakdowns_done(MetricBreakdown (*b)[_METRIC_LABEL_SERIES_MAX]) {
+        for (size_t l = 0; l < _METRIC_LABEL_SERIES_MAX; l++)
+                metric_breakdown_done(&(*b)[l]);
+}
+
+/* The breakdowns of node from the store, with the current rates of m. */
+static int query_breakdowns(Store *s, const char *node, const MetricsSummary *m,
+        MetricWindow w[_METRIC_WINDOW_MAX], MetricBreakdown b[_METRIC_LABEL_SERIES_MAX]) {
+        int r;
+
+        for (MetricLabelSeries l = 0; l < _METRIC_LABEL_SERIES_MAX; l++)
+                b[l].series = l;
+        r = store_query_metric_history(s, node, w, b);
+        for (MetricLabelSeries l = 0; r >= 0 && l < _METRIC_LABEL_SERIES_MAX; l++) {
+                _cleanup_(freep) MetricKeyRate *now = NULL;
+                size_t n = 0;
+
+                r = metrics_summary_key_rates(m, l, 0, &now, &n);
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        r = metric_breakdown_set_now(&b[l], now[i].key, w, now[i].per_s);
+                metric_breakdown_finish(&b[l]);
+        }
+        return r;
 }
 
 /* "windows" and "comparisons" of w into o; both null when w is NULL (no history yet). */
@@ -1128,9 +1189,10 @@ static int metrics_settings_json(const MetricsSettings *settings, json_object **
 static int metrics_answer(Store *s, MetricsHistory *h, const NodeRef *node, const NodeRef *refs, size_t n,
         int64_t now_ms, usec_t now_mono, json_object **ret) {
         _cleanup_(metrics_summary_done) MetricsSummary m = {};
+        _cleanup_(metric_breakdowns_done) MetricBreakdown b[_METRIC_LABEL_SERIES_MAX] = {};
         _cleanup_json_ json_object *o = json_object_new_object();
         MetricWindow w[_METRIC_WINDOW_MAX];
-        json_object *settings = NULL, *current = NULL;
+        json_object *settings = NULL, *current = NULL, *breakdowns = NULL;
         int r = o ? 0 : -ENOMEM;
 
         if (node && r >= 0)
@@ -1141,8 +1203,7 @@ static int metrics_answer(Store *s, MetricsHistory *h, const NodeRef *node, cons
         metrics_summary_finish(&m);
         metric_windows_init(now_ms, w);
         if (r >= 0)
-                r = store_query_metric_windows(
-                        s, node ? node->view->report->node : METRICS_CLUSTER_NODE, w, _METRIC_WINDOW_MAX);
+                r = query_breakdowns(s, node ? node->view->report->node : METRICS_CLUSTER_NODE, &m, w, b);
         if (r >= 0 && node)
                 r = add_common_node_fields(o, node, now_mono);
         else if (r >= 0)
@@ -1159,6 +1220,10 @@ static int metrics_answer(Store *s, MetricsHistory *h, const NodeRef *node, cons
                 r = add(o, "current", current);
         if (r >= 0)
                 r = add_history(o, w, metrics_history_settings(h));
+        if (r >= 0)
+                r = breakdowns_json(b, metrics_history_settings(h), &breakdowns);
+        if (r >= 0)
+                r = add(o, "breakdowns", breakdowns);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);

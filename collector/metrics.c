@@ -99,20 +99,25 @@ bool metric_values_hit_ratio(const MetricValues *v, double *ret) {
                 _r;                                                                                         \
         })
 
-static int add_fuse_op(MetricsSummary *m, const Vigil__KeyRate *k) {
-        const char *key = strempty(k->key);
+/* Adds per_s to key in the list (n used, alloc allocated), as a new element when not there. */
+static int key_rate_add(MetricKeyRate **list, size_t *n, size_t *alloc, const char *key, double per_s) {
         int r;
 
-        for (size_t i = 0; i < m->n_fuse_ops; i++)
-                if (streq(m->fuse_ops[i].key, key)) {
-                        m->fuse_ops[i].per_s += rate(k->per_s);
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*list)[i].key, key)) {
+                        (*list)[i].per_s += per_s;
                         return 0;
                 }
-        r = GROW(m->fuse_ops, m->n_fuse_ops, m->n_fuse_ops_alloc);
+        r = GROW(*list, *n, *alloc);
         if (r < 0)
                 return r;
-        m->fuse_ops[m->n_fuse_ops++] = (MetricKeyRate){.key = key, .per_s = rate(k->per_s)};
+        (*list)[(*n)++] = (MetricKeyRate){.key = key, .per_s = per_s};
         return 0;
+}
+
+static int add_fuse_op(MetricsSummary *m, const Vigil__KeyRate *k) {
+        return key_rate_add(
+                &m->fuse_ops, &m->n_fuse_ops, &m->n_fuse_ops_alloc, strempty(k->key), rate(k->per_s));
 }
 
 static int add_ufs_error(MetricsSummary *m, const Vigil__UfsErrorRate *e) {
@@ -200,6 +205,126 @@ void metrics_summary_done(MetricsSummary *m) {
         free(m->ufs_errors);
         free(m->missing);
         *m = (MetricsSummary){};
+}
+
+/* ---- breakdowns with history ---- */
+
+static const char *const label_series_names[_METRIC_LABEL_SERIES_MAX] = {
+        [METRIC_LABEL_FUSE_OPS] = "fuse_ops",
+        [METRIC_LABEL_UFS_ERRORS] = "ufs_errors",
+};
+
+static const MetricSeries label_series_total[_METRIC_LABEL_SERIES_MAX] = {
+        [METRIC_LABEL_FUSE_OPS] = METRIC_FUSE_OPS,
+        [METRIC_LABEL_UFS_ERRORS] = METRIC_UFS_ERRORS,
+};
+
+const char *metric_label_series_name(MetricLabelSeries s) {
+        return s >= 0 && s < _METRIC_LABEL_SERIES_MAX ? label_series_names[s] : NULL;
+}
+
+MetricSeries metric_label_series_total(MetricLabelSeries s) {
+        return label_series_total[s];
+}
+
+/* Highest rate first, then by key. */
+static int compare_key_rates_desc(const void *a, const void *b) {
+        const MetricKeyRate *x = a, *y = b;
+        if (x->per_s != y->per_s)
+                return x->per_s < y->per_s ? 1 : -1;
+        return strcmp(x->key, y->key);
+}
+
+int metrics_summary_key_rates(
+        const MetricsSummary *m, MetricLabelSeries s, size_t max, MetricKeyRate **ret, size_t *ret_n) {
+        _cleanup_(freep) MetricKeyRate *list = NULL;
+        size_t n = 0, alloc = 0;
+        int r = 0;
+
+        if (s == METRIC_LABEL_FUSE_OPS)
+                for (size_t i = 0; r >= 0 && i < m->n_fuse_ops; i++) {
+                        if (m->fuse_ops[i].per_s > 0)
+                                r = key_rate_add(
+                                        &list, &n, &alloc, m->fuse_ops[i].key, m->fuse_ops[i].per_s);
+                }
+        else
+                for (size_t i = 0; r >= 0 && i < m->n_ufs_errors; i++) {
+                        const MetricUfsError *e = &m->ufs_errors[i];
+                        if (!e->expected && e->per_s > 0)
+                                r = key_rate_add(&list, &n, &alloc, e->error_code, e->per_s);
+                }
+        if (r < 0)
+                return r;
+        if (max > 0 && n > max) {
+                double other = 0;
+
+                qsort(list, n, sizeof(MetricKeyRate), compare_key_rates_desc);
+                for (size_t i = max - 1; i < n; i++)
+                        other += list[i].per_s;
+                list[max - 1] = (MetricKeyRate){.key = METRIC_LABEL_OTHER, .per_s = other};
+                n = max;
+        }
+        if (n > 1)
+                qsort(list, n, sizeof(MetricKeyRate), compare_key_rates);
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+/* The element of key, added with the (empty) windows of totals when new; NULL: -ENOMEM. */
+static MetricKeyWindows *breakdown_key(
+        MetricBreakdown *b, const char *key, const MetricWindow totals[_METRIC_WINDOW_MAX]) {
+        MetricKeyWindows *x;
+        char *k;
+
+        for (size_t i = 0; i < b->n_keys; i++)
+                if (streq(b->keys[i].key, key))
+                        return &b->keys[i];
+        if (GROW(b->keys, b->n_keys, b->n_keys_alloc) < 0)
+                return NULL;
+        k = strdup(key);
+        if (!k)
+                return NULL;
+        x = &b->keys[b->n_keys++];
+        *x = (MetricKeyWindows){.key = k};
+        for (size_t w = 0; w < _METRIC_WINDOW_MAX; w++)
+                x->w[w] = (MetricWindow){
+                        .from_ms = totals[w].from_ms, .to_ms = totals[w].to_ms, .points = totals[w].points};
+        return x;
+}
+
+int metric_breakdown_add_sum(MetricBreakdown *b, const char *key,
+        const MetricWindow totals[_METRIC_WINDOW_MAX], MetricWindowKind k, double sum) {
+        MetricKeyWindows *x = breakdown_key(b, key, totals);
+        if (!x)
+                return -ENOMEM;
+        x->w[k].sum.v[label_series_total[b->series]] += sum;
+        return 0;
+}
+
+int metric_breakdown_set_now(
+        MetricBreakdown *b, const char *key, const MetricWindow totals[_METRIC_WINDOW_MAX], double per_s) {
+        MetricKeyWindows *x = breakdown_key(b, key, totals);
+        if (!x)
+                return -ENOMEM;
+        x->now = per_s;
+        return 0;
+}
+
+static int compare_key_windows(const void *a, const void *b) {
+        return strcmp(((const MetricKeyWindows *)a)->key, ((const MetricKeyWindows *)b)->key);
+}
+
+void metric_breakdown_finish(MetricBreakdown *b) {
+        if (b->n_keys > 1)
+                qsort(b->keys, b->n_keys, sizeof(MetricKeyWindows), compare_key_windows);
+}
+
+void metric_breakdown_done(MetricBreakdown *b) {
+        for (size_t i = 0; i < b->n_keys; i++)
+                free(b->keys[i].key);
+        free(b->keys);
+        *b = (MetricBreakdown){.series = b->series};
 }
 
 /* ---- windows and comparisons ---- */
@@ -387,7 +512,38 @@ const MetricsSettings *metrics_history_settings(const MetricsHistory *h) {
         return &h->settings;
 }
 
+/* Writes the breakdowns of m (bounded) as the labelled points of node for minute_ms. */
+static int put_label_points(Store *s, const char *node, int64_t minute_ms, const MetricsSummary *m) {
+        int r = 0;
+
+        for (MetricLabelSeries l = 0; r >= 0 && l < _METRIC_LABEL_SERIES_MAX; l++) {
+                _cleanup_(freep) MetricKeyRate *keys = NULL;
+                size_t n = 0;
+
+                r = metrics_summary_key_rates(m, l, METRIC_LABEL_KEYS_MAX, &keys, &n);
+                if (r >= 0)
+                        r = store_put_metric_label_points(s, node, minute_ms, l, keys, n);
+        }
+        return r;
+}
+
+/* The point of a node and its breakdowns, which are also added to the cluster's in all. */
+static int put_node_points(Store *s, const NodeView *v, int64_t minute_ms, MetricsSummary *all) {
+        _cleanup_(metrics_summary_done) MetricsSummary one = {};
+        int r;
+
+        r = store_put_metric_point(s, v->report->node, minute_ms, &v->metrics);
+        if (r >= 0)
+                r = metrics_summary_add_report(&one, v->report);
+        if (r >= 0)
+                r = put_label_points(s, v->report->node, minute_ms, &one);
+        if (r >= 0)
+                r = metrics_summary_add_report(all, v->report);
+        return r;
+}
+
 static int write_points(Cluster *c, Store *s, int64_t minute_ms) {
+        _cleanup_(metrics_summary_done) MetricsSummary all = {};
         MetricValues cluster = {};
         NodeRef *refs = NULL;
         size_t n = 0, with_metrics = 0;
@@ -402,13 +558,15 @@ static int write_points(Cluster *c, Store *s, int64_t minute_ms) {
                 /* An endpoint scraped once has no rates yet: a point of zeros would read as idle. */
                 if (refs[i].stale || v->metrics_rated == 0)
                         continue;
-                r = store_put_metric_point(s, v->report->node, minute_ms, &v->metrics);
+                r = put_node_points(s, v, minute_ms, &all);
                 for (size_t k = 0; k < _METRIC_SERIES_MAX; k++)
                         cluster.v[k] += v->metrics.v[k];
                 with_metrics++;
         }
         if (r >= 0 && with_metrics > 0)
                 r = store_put_metric_point(s, METRICS_CLUSTER_NODE, minute_ms, &cluster);
+        if (r >= 0 && with_metrics > 0)
+                r = put_label_points(s, METRICS_CLUSTER_NODE, minute_ms, &all);
         if (r >= 0)
                 r = store_commit(s);
         if (r < 0)

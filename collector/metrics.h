@@ -182,6 +182,64 @@ MetricChange metrics_compare(
 MetricChange metrics_compare_hit_ratio(
         const MetricsSettings *settings, const MetricWindow *now, const MetricWindow *then);
 
+/* ---- history of the breakdowns: FUSE operations by operation, UFS errors by code ---- */
+
+/*
+ * The breakdowns kept as labelled one-minute points (metric_label_points in the store, where the
+ * series is stored as this number: never renumber). The keys' values count in the total series
+ * metric_label_series_total() names, whose least volume and comparison they share.
+ */
+typedef enum MetricLabelSeries {
+        METRIC_LABEL_FUSE_OPS = 0, /* FUSE operations per second, by operation */
+        METRIC_LABEL_UFS_ERRORS = 1, /* UFS errors per second not marked expected, by code (all UFSes) */
+        _METRIC_LABEL_SERIES_MAX,
+} MetricLabelSeries;
+
+/* At most this many keys per node, series and minute; the rest are summed under METRIC_LABEL_OTHER. */
+#define METRIC_LABEL_KEYS_MAX 32
+#define METRIC_LABEL_OTHER "(other)"
+
+/* "fuse_ops", "ufs_errors": the names of the breakdowns in JSON. */
+const char *metric_label_series_name(MetricLabelSeries s);
+/* METRIC_FUSE_OPS, METRIC_UFS_ERRORS: the series a breakdown divides. */
+MetricSeries metric_label_series_total(MetricLabelSeries s);
+
+/*
+ * The rates of breakdown series s in m (finished or not), summed per key, sorted by key; keys at 0
+ * left out. With max > 0, at most max keys: the max − 1 highest, and the sum of the others under
+ * METRIC_LABEL_OTHER. Keys are borrowed from m's reports; *ret is freed with free(). -ENOMEM.
+ */
+int metrics_summary_key_rates(
+        const MetricsSummary *m, MetricLabelSeries s, size_t max, MetricKeyRate **ret, size_t *ret_n);
+
+/*
+ * The windows of every key of a breakdown. Each key's windows have the points of the total's
+ * windows (a minute without the key counts as 0) and the sum of its values under the series
+ * metric_label_series_total(series): metric_window_mean() and metrics_compare() apply as they are.
+ */
+typedef struct MetricKeyWindows {
+        char *key;
+        double now; /* the current rate (0: none) */
+        MetricWindow w[_METRIC_WINDOW_MAX];
+} MetricKeyWindows;
+
+typedef struct MetricBreakdown {
+        MetricLabelSeries series;
+        MetricKeyWindows *keys; /* sorted by key once finished */
+        size_t n_keys, n_keys_alloc;
+} MetricBreakdown;
+
+/* Adds sum to the window k of key (added, with the windows of totals, when new). -ENOMEM. */
+int metric_breakdown_add_sum(MetricBreakdown *b, const char *key,
+        const MetricWindow totals[_METRIC_WINDOW_MAX], MetricWindowKind k, double sum);
+/* Sets the current rate of key (added, with the windows of totals, when new). -ENOMEM. */
+int metric_breakdown_set_now(
+        MetricBreakdown *b, const char *key, const MetricWindow totals[_METRIC_WINDOW_MAX], double per_s);
+/* Sorts the keys; call once after the last add. */
+void metric_breakdown_finish(MetricBreakdown *b);
+/* Frees the keys; the breakdown is empty again (its series kept). */
+void metric_breakdown_done(MetricBreakdown *b);
+
 /* ---- the history's writer and the cluster's latest comparison ---- */
 
 typedef struct MetricsHistory MetricsHistory;
@@ -196,9 +254,11 @@ const MetricsSettings *metrics_history_settings(const MetricsHistory *h);
 
 /*
  * Writer thread, once a minute: writes the point of minute now_ms (rounded down) of every fresh
- * node that has metrics checks, and of the cluster (their sums) when there is one such node, in a
- * transaction of its own; then reads the cluster's windows at now_ms back from the store and keeps
- * them for metrics_history_cluster(). Writing a minute again replaces its points.
+ * node that has metrics checks, and of the cluster (their sums) when there is one such node, with
+ * their breakdowns (metrics_summary_key_rates(), at most METRIC_LABEL_KEYS_MAX keys each; the
+ * cluster's summed per key over the nodes before the bound), in a transaction of its own; then
+ * reads the cluster's windows at now_ms back from the store and keeps them for
+ * metrics_history_cluster(). Writing a minute again replaces its points (and labelled points).
  */
 int metrics_history_record(MetricsHistory *h, Cluster *c, Store *s, int64_t now_ms);
 

@@ -27,6 +27,9 @@ enum {
         STMT_LOG_PRUNE_SOURCES,
         STMT_METRIC_POINT,
         STMT_METRIC_PRUNE,
+        STMT_METRIC_LABEL_CLEAR,
+        STMT_METRIC_LABEL_POINT,
+        STMT_METRIC_LABEL_PRUNE,
         _STMT_WRITE_MAX,
 };
 
@@ -40,6 +43,7 @@ enum {
         QUERY_LOG_SOURCES,
         QUERY_LOG_SIGNATURES,
         QUERY_METRIC_WINDOW,
+        QUERY_METRIC_LABEL_WINDOW,
         _QUERY_MAX,
 };
 
@@ -136,6 +140,16 @@ static const char *const write_sql[_STMT_WRITE_MAX] = {
                               ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         [STMT_METRIC_PRUNE] = "DELETE FROM metric_points WHERE (node, minute_ms) IN (SELECT node, minute_ms "
                               "FROM metric_points WHERE minute_ms < ?1 LIMIT ?2)",
+        /* ?1 node, ?2 series, ?3 minute_ms */
+        [STMT_METRIC_LABEL_CLEAR] =
+                "DELETE FROM metric_label_points WHERE node = ?1 AND series = ?2 AND minute_ms = ?3",
+        [STMT_METRIC_LABEL_POINT] = "INSERT INTO metric_label_points (node, series, minute_ms, key, value) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(node, series, minute_ms, key) "
+                                    "DO UPDATE SET value = value + ?5",
+        [STMT_METRIC_LABEL_PRUNE] =
+                "DELETE FROM metric_label_points WHERE (node, series, minute_ms, key) IN "
+                "(SELECT node, series, minute_ms, key FROM metric_label_points "
+                "WHERE minute_ms < ?1 LIMIT ?2)",
 };
 
 #define EVENT_COLUMNS "id, time_ms, node, check_name, target, from_status, to_status, message"
@@ -176,6 +190,10 @@ static const char *const query_sql[_QUERY_MAX] = {
                                 "total(ufs_read_bytes_per_s), total(ufs_write_bytes_per_s), "
                                 "total(ufs_errors_per_s) FROM metric_points "
                                 "WHERE node = ?1 AND minute_ms >= ?2 AND minute_ms < ?3",
+        /* ?1 node, ?2 series, [?3, ?4) the window */
+        [QUERY_METRIC_LABEL_WINDOW] =
+                "SELECT key, total(value) FROM metric_label_points WHERE node = ?1 AND "
+                "series = ?2 AND minute_ms >= ?3 AND minute_ms < ?4 GROUP BY key",
 };
 
 /*
@@ -271,6 +289,19 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         "  PRIMARY KEY (node, minute_ms)"
         ") WITHOUT ROWID;"
         "CREATE INDEX metric_points_minute ON metric_points (minute_ms);",
+        /* 4 -> 5: the breakdowns' history (MetricLabelSeries: 0 FUSE operations by operation, 1 UFS
+         * errors by code), one point per minute, node, series and key (at most 32 keys per node,
+         * series and minute); clustered by node, series and minute for the window queries, and
+         * indexed by minute for the retention. */
+        "CREATE TABLE metric_label_points ("
+        "  node TEXT NOT NULL,"
+        "  series INTEGER NOT NULL,"
+        "  minute_ms INTEGER NOT NULL,"
+        "  key TEXT NOT NULL,"
+        "  value REAL NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY (node, series, minute_ms, key)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX metric_label_points_minute ON metric_label_points (minute_ms);",
 };
 
 static int exec_sql(sqlite3 *db, const char *sql) {
@@ -971,8 +1002,35 @@ int store_put_metric_point(Store *s, const char *node, int64_t minute_ms, const 
         return step_done(s->db, st);
 }
 
+int store_put_metric_label_points(Store *s, const char *node, int64_t minute_ms, MetricLabelSeries series,
+        const MetricKeyRate *keys, size_t n) {
+        sqlite3_stmt *st = s->stmt[STMT_METRIC_LABEL_CLEAR];
+        int r;
+
+        bind_text(st, 1, node);
+        sqlite3_bind_int(st, 2, (int)series);
+        sqlite3_bind_int64(st, 3, minute_ms);
+        r = step_done(s->db, st);
+        st = s->stmt[STMT_METRIC_LABEL_POINT];
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                bind_text(st, 1, node);
+                sqlite3_bind_int(st, 2, (int)series);
+                sqlite3_bind_int64(st, 3, minute_ms);
+                bind_text(st, 4, keys[i].key);
+                sqlite3_bind_double(st, 5, keys[i].per_s);
+                r = step_done(s->db, st);
+        }
+        return r;
+}
+
 int store_prune_metric_points(Store *s, int64_t before_ms, unsigned batch) {
-        return prune_rows(s, STMT_METRIC_PRUNE, before_ms, batch);
+        int r, total;
+
+        total = prune_rows(s, STMT_METRIC_PRUNE, before_ms, batch);
+        if (total < 0 || (unsigned)total >= batch)
+                return total;
+        r = prune_rows(s, STMT_METRIC_LABEL_PRUNE, before_ms, batch - total);
+        return r < 0 ? r : total + r;
 }
 
 static int metric_window_row(sqlite3_stmt *st, void *ctx) {
@@ -984,18 +1042,63 @@ static int metric_window_row(sqlite3_stmt *st, void *ctx) {
         return 0;
 }
 
-int store_query_metric_windows(Store *s, const char *node, MetricWindow *windows, size_t n) {
+/* Under rlock, in a read transaction: the windows of node. */
+static int query_windows(Store *s, const char *node, MetricWindow *windows, size_t n) {
         sqlite3_stmt *st = s->query[QUERY_METRIC_WINDOW];
-        int r;
+        int r = 0;
 
-        pthread_mutex_lock(&s->rlock);
-        r = step_done(s->rdb, s->query[QUERY_READ_BEGIN]);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 bind_text(st, 1, node);
                 sqlite3_bind_int64(st, 2, windows[i].from_ms);
                 sqlite3_bind_int64(st, 3, windows[i].to_ms);
                 r = for_each_row(s->rdb, st, metric_window_row, &windows[i]);
         }
+        return r;
+}
+
+int store_query_metric_windows(Store *s, const char *node, MetricWindow *windows, size_t n) {
+        int r;
+
+        pthread_mutex_lock(&s->rlock);
+        r = step_done(s->rdb, s->query[QUERY_READ_BEGIN]);
+        if (r >= 0)
+                r = query_windows(s, node, windows, n);
+        if (!sqlite3_get_autocommit(s->rdb))
+                (void)step_done(s->rdb, s->query[QUERY_READ_END]);
+        pthread_mutex_unlock(&s->rlock);
+        return r;
+}
+
+typedef struct LabelWindowQuery {
+        MetricBreakdown *b;
+        const MetricWindow *totals;
+        MetricWindowKind k;
+} LabelWindowQuery;
+
+static int metric_label_window_row(sqlite3_stmt *st, void *ctx) {
+        LabelWindowQuery *q = ctx;
+        return metric_breakdown_add_sum(
+                q->b, column_text(st, 0), q->totals, q->k, sqlite3_column_double(st, 1));
+}
+
+int store_query_metric_history(Store *s, const char *node, MetricWindow windows[_METRIC_WINDOW_MAX],
+        MetricBreakdown breakdowns[_METRIC_LABEL_SERIES_MAX]) {
+        sqlite3_stmt *st = s->query[QUERY_METRIC_LABEL_WINDOW];
+        int r;
+
+        pthread_mutex_lock(&s->rlock);
+        r = step_done(s->rdb, s->query[QUERY_READ_BEGIN]);
+        if (r >= 0)
+                r = query_windows(s, node, windows, _METRIC_WINDOW_MAX);
+        for (size_t l = 0; r >= 0 && l < _METRIC_LABEL_SERIES_MAX; l++)
+                for (MetricWindowKind k = 0; r >= 0 && k < _METRIC_WINDOW_MAX; k++) {
+                        bind_text(st, 1, node);
+                        sqlite3_bind_int(st, 2, (int)breakdowns[l].series);
+                        sqlite3_bind_int64(st, 3, windows[k].from_ms);
+                        sqlite3_bind_int64(st, 4, windows[k].to_ms);
+                        r = for_each_row(s->rdb, st, metric_label_window_row,
+                                &(LabelWindowQuery){.b = &breakdowns[l], .totals = windows, .k = k});
+                }
         if (!sqlite3_get_autocommit(s->rdb))
                 (void)step_done(s->rdb, s->query[QUERY_READ_END]);
         pthread_mutex_unlock(&s->rlock);

@@ -23,7 +23,7 @@
 #include "vigil.pb-c.h"
 
 /* Version of the schema this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct Store Store;
 
@@ -173,8 +173,17 @@ int store_query_logs(Store *s, const StoreLogQuery *q, store_log_source_fn sourc
 int store_put_metric_point(Store *s, const char *node, int64_t minute_ms, const MetricValues *v);
 
 /*
- * Deletes the points of minutes before before_ms, at most batch of them per call. Must be called
- * inside a transaction. Returns the number of points deleted.
+ * Writes the labelled points of breakdown series of node (or METRICS_CLUSTER_NODE) for the minute
+ * starting at minute_ms: one per key, its rate (keys given twice are summed). The labelled points
+ * already there for that node, series and minute are replaced. Must be called inside a transaction.
+ */
+int store_put_metric_label_points(Store *s, const char *node, int64_t minute_ms, MetricLabelSeries series,
+        const MetricKeyRate *keys, size_t n);
+
+/*
+ * Deletes the points and the labelled points of minutes before before_ms, at most batch of them
+ * in all per call (the points first). Must be called inside a transaction. Returns the number of
+ * rows deleted.
  */
 int store_prune_metric_points(Store *s, int64_t before_ms, unsigned batch);
 
@@ -184,3 +193,12 @@ int store_prune_metric_points(Store *s, int64_t before_ms, unsigned batch);
  * database. Thread-safe.
  */
 int store_query_metric_windows(Store *s, const char *node, MetricWindow *windows, size_t n);
+
+/*
+ * As store_query_metric_windows() with the _METRIC_WINDOW_MAX windows, and the windows of every
+ * key of each breakdown (breakdowns[l] of series l, empty, its series set by the caller): the sums
+ * of the key's labelled points in each window, added with metric_breakdown_add_sum(); not
+ * finished. All from one snapshot of the database. Thread-safe.
+ */
+int store_query_metric_history(Store *s, const char *node, MetricWindow windows[_METRIC_WINDOW_MAX],
+        MetricBreakdown breakdowns[_METRIC_LABEL_SERIES_MAX]);

@@ -94,16 +94,15 @@ static void change_cell(Table *t, char *buf, size_t size, Unit unit, json_object
         }
 }
 
-/* The row of one series: current value, the three windows, the two changes. */
-static int series_row(Table *t, const char *label, Unit unit, const char *key, json_object *current,
-        json_object *comparisons) {
-        json_object *cmp = ctl_get_object(comparisons, key);
+/* A row with history: the current value (now[now_key]), the three windows and the two changes of cmp. */
+static int history_row(
+        Table *t, const char *label, Unit unit, json_object *now, const char *now_key, json_object *cmp) {
         Row *r = table_add(t);
 
         if (!r)
                 return -ENOMEM;
         snprintf(r->cell[COL_SERIES], sizeof(r->cell[COL_SERIES]), "%s", label);
-        value_cell(r->cell[COL_NOW], sizeof(r->cell[COL_NOW]), unit, current, key);
+        value_cell(r->cell[COL_NOW], sizeof(r->cell[COL_NOW]), unit, now, now_key);
         value_cell(r->cell[COL_HOUR], sizeof(r->cell[COL_HOUR]), unit, cmp, "hour");
         value_cell(r->cell[COL_DAY_AGO], sizeof(r->cell[COL_DAY_AGO]), unit, cmp, "day_ago");
         value_cell(r->cell[COL_WEEK_AGO], sizeof(r->cell[COL_WEEK_AGO]), unit, cmp, "week_ago");
@@ -112,7 +111,8 @@ static int series_row(Table *t, const char *label, Unit unit, const char *key, j
         return 0;
 }
 
-/* A breakdown row under a series: "  read", only its current rate (there is no history per key). */
+/* A breakdown row without history: "  read", only its current rate (an older collector's answer,
+ * or the expected UFS errors, which have no history). */
 static int detail_row(Table *t, const char *label, const char *suffix, double per_s) {
         Row *r = table_add(t);
 
@@ -125,10 +125,25 @@ static int detail_row(Table *t, const char *label, const char *suffix, double pe
         return 0;
 }
 
-static int fuse_op_rows(Table *t, json_object *current) {
-        json_object *ops = ctl_get_array(current, "fuse_ops");
+/* The rows of the keys of a breakdown with history ("breakdowns" of docs/api.md), "  read". */
+static int breakdown_rows(Table *t, json_object *keys) {
         int r = 0;
 
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(keys); i++) {
+                json_object *k = json_object_array_get_idx(keys, i);
+                char label[64];
+                snprintf(label, sizeof(label), "  %s", json_get_string(k, "key", "?"));
+                r = history_row(t, label, UNIT_RATE, k, "now", k);
+        }
+        return r;
+}
+
+static int fuse_op_rows(Table *t, json_object *current, json_object *breakdowns) {
+        json_object *ops = ctl_get_array(current, "fuse_ops"), *keys = ctl_get_array(breakdowns, "fuse_ops");
+        int r = 0;
+
+        if (keys)
+                return breakdown_rows(t, keys);
         for (size_t i = 0; r >= 0 && ops && i < json_object_array_length(ops); i++) {
                 json_object *op = json_object_array_get_idx(ops, i);
                 r = detail_row(
@@ -137,19 +152,26 @@ static int fuse_op_rows(Table *t, json_object *current) {
         return r;
 }
 
-static int ufs_error_rows(Table *t, json_object *current) {
-        json_object *errors = ctl_get_array(current, "ufs_errors");
+/* By code with history when the collector keeps it (unexpected errors summed over the UFSes), then
+ * the expected errors by UFS and code; else every error by UFS and code, current rates only. */
+static int ufs_error_rows(Table *t, json_object *current, json_object *breakdowns) {
+        json_object *errors = ctl_get_array(current, "ufs_errors"),
+                    *keys = ctl_get_array(breakdowns, "ufs_errors");
         int r = 0;
 
+        if (keys)
+                r = breakdown_rows(t, keys);
         for (size_t i = 0; r >= 0 && errors && i < json_object_array_length(errors); i++) {
                 json_object *e = json_object_array_get_idx(errors, i);
+                bool expected = json_object_get_boolean(json_object_object_get(e, "expected"));
                 const char *ufs = json_get_string(e, "ufs", "");
                 char label[64];
+
+                if (keys && !expected)
+                        continue;
                 snprintf(label, sizeof(label), "%s%s%s", ufs, isempty(ufs) ? "" : " ",
                         json_get_string(e, "error_code", "?"));
-                r = detail_row(t, label,
-                        json_object_get_boolean(json_object_object_get(e, "expected")) ? " (expected)" : "",
-                        json_get_double(e, "per_s", 0));
+                r = detail_row(t, label, expected ? " (expected)" : "", json_get_double(e, "per_s", 0));
         }
         return r;
 }
@@ -159,7 +181,7 @@ static const struct {
         const char *label;
         Unit unit;
         const char *key;
-        int (*details)(Table *t, json_object *current);
+        int (*details)(Table *t, json_object *current, json_object *breakdowns);
 } series_rows[] = {
         {"requests", UNIT_RATE, "requests_per_s"},
         {"FUSE operations", UNIT_RATE, "fuse_ops_per_s", fuse_op_rows},
@@ -171,14 +193,15 @@ static const struct {
         {"hit rate", UNIT_RATIO, "hit_rate"},
 };
 
-static int build_table(Table *t, json_object *current, json_object *comparisons) {
+static int build_table(Table *t, json_object *current, json_object *comparisons, json_object *breakdowns) {
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(series_rows); i++) {
-                r = series_row(t, series_rows[i].label, series_rows[i].unit, series_rows[i].key, current,
-                        comparisons);
+                const char *key = series_rows[i].key;
+                r = history_row(t, series_rows[i].label, series_rows[i].unit, current, key,
+                        ctl_get_object(comparisons, key));
                 if (r >= 0 && series_rows[i].details)
-                        r = series_rows[i].details(t, current);
+                        r = series_rows[i].details(t, current, breakdowns);
         }
         return r;
 }
@@ -197,7 +220,7 @@ static void print_table(const Table *t, FILE *f) {
 
                 for (size_t c = 0; c < _COL_MAX; c++)
                         row[c] = i == 0 ? heads[c] : t->rows[i - 1].cell[c];
-                /* Breakdown rows have no history: they end after their current figure. */
+                /* Breakdown rows without history end after their current figure. */
                 while (last > 1 && isempty(row[last - 1]))
                         last--;
                 /* The series left-aligned, the figures right-aligned. */
@@ -266,7 +289,8 @@ int ctl_metrics_render(json_object *metrics, bool color, FILE *f) {
         if (json_get_int(current, "endpoints", 0) == 0)
                 fprintf(f, "no metrics checks: the agents scrape no worker, FUSE or coordinator endpoint\n");
         print_windows(metrics, f);
-        r = build_table(&t, current, ctl_get_object(metrics, "comparisons"));
+        r = build_table(
+                &t, current, ctl_get_object(metrics, "comparisons"), ctl_get_object(metrics, "breakdowns"));
         rows = t.rows;
         if (r < 0)
                 return r;

@@ -144,10 +144,21 @@ class CollectorMetricsTest(VigilTestCase):
                 [(node, t, *row) for t in range(first, to_ms, MINUTE_MS)])
         conn.close()
 
-    def count_points(self, db, where="1"):
+    def put_label_points(self, db, node, series, from_ms, to_ms, keys):
+        """Labelled points of a breakdown (0: FUSE operations, 1: UFS errors) per minute in
+        [from_ms, to_ms) of node, with keys (key -> rate)."""
+        first = from_ms // MINUTE_MS * MINUTE_MS
+        with sqlite3.connect(db) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO metric_label_points (node, series, minute_ms, key, value) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(node, series, t, k, v) for t in range(first, to_ms, MINUTE_MS) for k, v in keys.items()])
+        conn.close()
+
+    def count_points(self, db, where="1", table="metric_points"):
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            return conn.execute(f"SELECT count(*) FROM metric_points WHERE {where}").fetchone()[0]
+            return conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
         finally:
             conn.close()
 
@@ -167,6 +178,13 @@ class CollectorMetricsTest(VigilTestCase):
             self.put_points(db, node, now - HOUR_MS - 2 * MINUTE_MS, now + 5 * MINUTE_MS, hour)
             for back, values in ((DAY_MS, day), (7 * DAY_MS, week)):
                 self.put_points(db, node, now - back - HOUR_MS - 2 * MINUTE_MS, now - back + 5 * MINUTE_MS, values)
+            # The breakdowns: reads tripled since yesterday, the 503s new, the 500s of yesterday gone.
+            for back, ops, errors in ((0, {"read": 300}, {"503": 2}), (DAY_MS, {"read": 100}, {"500": 1}),
+                                      (7 * DAY_MS, {"read": 300}, {})):
+                self.put_label_points(db, node, 0, now - back - HOUR_MS - 2 * MINUTE_MS,
+                                      now - back + 5 * MINUTE_MS, ops)
+                self.put_label_points(db, node, 1, now - back - HOUR_MS - 2 * MINUTE_MS,
+                                      now - back + 5 * MINUTE_MS, errors)
         c = self.start_collector(db=db, extra=["--stale-after", "10m"])
         self.post(c, "node-a", worker(1000, 6e8, 4e8, "error.s3/503=2"), "fuse:op.read=300,concurrency=8")
 
@@ -190,6 +208,17 @@ class CollectorMetricsTest(VigilTestCase):
             err = cmp["ufs_errors_per_s"]
             self.assertEqual(err["day"], {"change": None, "significant": True})  # out of nothing
             self.assertEqual(m["settings"]["change"], 0.25)
+            ops = m["breakdowns"]["fuse_ops"]
+            self.assertEqual([o["key"] for o in ops], ["read"], query)
+            self.assertEqual((ops[0]["now"], ops[0]["hour"], ops[0]["day_ago"], ops[0]["week_ago"]),
+                             (300, 300, 100, 300))
+            self.assertEqual(ops[0]["day"], {"change": 2, "significant": True})
+            self.assertEqual(ops[0]["week"], {"change": 0, "significant": False})
+            errors = {e["key"]: e for e in m["breakdowns"]["ufs_errors"]}
+            self.assertEqual(list(errors), ["500", "503"], query)
+            self.assertEqual((errors["500"]["now"], errors["500"]["hour"], errors["500"]["day_ago"]), (0, 0, 1))
+            self.assertEqual(errors["500"]["day"], {"change": -1, "significant": True})
+            self.assertEqual(errors["503"]["day"], {"change": None, "significant": True})
 
         # The status line compares the hit rate with the cluster's history (recorded by the
         # writer once a minute, the first time right after start).
@@ -204,6 +233,9 @@ class CollectorMetricsTest(VigilTestCase):
         self.assertRegex(out, r"(?m)^SERIES +NOW +LAST HOUR +DAY AGO +WEEK AGO +DAY CHANGE +WEEK CHANGE$")
         self.assertRegex(out, r"(?m)^requests +1000/s +1000/s +1250/s +1000/s +-20\.0 % +\+0\.0 %$")
         self.assertRegex(out, r"(?m)^UFS errors +2/s +2/s +0/s +0/s +new \* +new \*$")
+        self.assertRegex(out, r"(?m)^  read +300/s +300/s +100/s +300/s +\+200\.0 % \* +\+0\.0 %$")
+        self.assertRegex(out, r"(?m)^  500 +0/s +0/s +1/s +0/s +-100\.0 % \* +\+0\.0 %$")
+        self.assertRegex(out, r"(?m)^  503 +2/s +2/s +0/s +0/s +new \* +new \*$")
         self.assertRegex(out, r"(?m)^hit rate +60\.0 % +60\.0 % +90\.0 % +64\.0 % +-30\.0 pts \* +-4\.0 pts$")
         self.assertIn("* significant: a change of 25 % or more", out)
         # A stricter threshold and a volume floor change what is significant.
@@ -224,12 +256,20 @@ class CollectorMetricsTest(VigilTestCase):
         now = int(time.time() * 1000)
         self.put_points(db, "node-a", now - 9 * DAY_MS, now - 9 * DAY_MS + 10 * MINUTE_MS, {"requests_per_s": 1})
         self.put_points(db, "node-a", now - 2 * DAY_MS, now - 2 * DAY_MS + 10 * MINUTE_MS, {"requests_per_s": 1})
+        self.put_label_points(db, "node-a", 0, now - 9 * DAY_MS, now - 9 * DAY_MS + 10 * MINUTE_MS, {"read": 1})
+        self.put_label_points(db, "node-a", 1, now - 2 * DAY_MS, now - 2 * DAY_MS + 10 * MINUTE_MS, {"503": 1})
         recent = self.count_points(db, f"minute_ms >= {now - 8 * DAY_MS}")
+        recent_labels = self.count_points(db, f"minute_ms >= {now - 8 * DAY_MS}", "metric_label_points")
+        self.assertGreaterEqual(recent_labels, 10)
         c = self.start_collector(db=db, extra=["--stale-after", "10m"])
-        # The retention (8 days by default) runs right after start, then every minute.
+        # The retention (8 days by default) runs right after start, then every minute; the labelled
+        # points of the breakdowns go with the points.
         wait_for(lambda: self.count_points(db, f"minute_ms < {now - 8 * DAY_MS}") == 0, 10,
                  "points older than 8 days deleted")
+        wait_for(lambda: self.count_points(db, f"minute_ms < {now - 8 * DAY_MS}", "metric_label_points") == 0,
+                 10, "labelled points older than 8 days deleted")
         self.assertEqual(self.count_points(db, f"minute_ms < {now - DAY_MS}"), recent)
+        self.assertEqual(self.count_points(db, f"minute_ms < {now - DAY_MS}", "metric_label_points"), recent_labels)
         # A node's report becomes a point of its minute (and one of the cluster) within a minute.
         self.post(c, "node-b", worker(10, 1, 1))
         wait_for(lambda: self.count_points(db, "node = 'node-b'") >= 1, 70, "node-b's first point")

@@ -777,6 +777,26 @@ static void test_metrics_breakdown_sums_endpoints_and_nodes(void **state) {
         node_refs_free(refs, n);
 }
 
+/* The mean over the last hour at now_ms of key of breakdown l of node; -1 when the key has no windows. */
+static double key_hour_mean(Fixture *f, const char *node, int64_t now_ms, MetricLabelSeries l,
+        const char *key, size_t *ret_n_keys) {
+        MetricBreakdown b[_METRIC_LABEL_SERIES_MAX] = {
+                {.series = METRIC_LABEL_FUSE_OPS}, {.series = METRIC_LABEL_UFS_ERRORS}};
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        double v = -1;
+
+        metric_windows_init(now_ms, w);
+        assert_int_equal(store_query_metric_history(f->store, node, w, b), 0);
+        for (size_t i = 0; i < b[l].n_keys; i++)
+                if (streq(b[l].keys[i].key, key))
+                        assert_true(metric_window_mean(
+                                &b[l].keys[i].w[METRIC_WINDOW_HOUR], metric_label_series_total(l), &v));
+        *ret_n_keys = b[l].n_keys;
+        for (size_t k = 0; k < _METRIC_LABEL_SERIES_MAX; k++)
+                metric_breakdown_done(&b[k]);
+        return v;
+}
+
 static void test_history_record_writes_fresh_nodes_and_the_cluster(void **state) {
         Fixture *f = *state;
         _cleanup_(metrics_history_freep) MetricsHistory *h = NULL;
@@ -805,6 +825,22 @@ static void test_history_record_writes_fresh_nodes_and_the_cluster(void **state)
         assert_int_equal(store_query_metric_windows(f->store, "node-b", w, _METRIC_WINDOW_MAX), 0);
         assert_int_equal(w[METRIC_WINDOW_HOUR].points, 1);
         assert_true(w[METRIC_WINDOW_HOUR].sum.v[METRIC_CACHED_BYTES] == 100);
+        /* The breakdowns, per node and summed per key for the cluster; the expected 404s left out. */
+        size_t n_keys = 0;
+        assert_true(
+                key_hour_mean(f, "node-a", now_ms + 60000, METRIC_LABEL_FUSE_OPS, "read", &n_keys) == 250);
+        assert_int_equal(n_keys, 1);
+        assert_true(
+                key_hour_mean(f, "node-a", now_ms + 60000, METRIC_LABEL_UFS_ERRORS, "503", &n_keys) == 2.5);
+        assert_int_equal(n_keys, 1);
+        assert_true(key_hour_mean(f, METRICS_CLUSTER_NODE, now_ms + 60000, METRIC_LABEL_FUSE_OPS, "read",
+                            &n_keys) == 300);
+        assert_true(key_hour_mean(f, METRICS_CLUSTER_NODE, now_ms + 60000, METRIC_LABEL_UFS_ERRORS, "503",
+                            &n_keys) == 3);
+        assert_int_equal(n_keys, 1);
+        assert_true(
+                key_hour_mean(f, "node-d", now_ms + 60000, METRIC_LABEL_FUSE_OPS, "read", &n_keys) == -1);
+        assert_int_equal(n_keys, 0);
         metric_windows_init(now_ms + 60000, w);
         assert_int_equal(store_query_metric_windows(f->store, "node-c", w, _METRIC_WINDOW_MAX), 0);
         assert_int_equal(w[METRIC_WINDOW_HOUR].points, 0);
@@ -835,6 +871,18 @@ static void test_api_metrics_of_cluster_and_node(void **state) {
         assert_int_equal(metrics_history_new(&settings, &h), 0);
         two_nodes_with_metrics(f, 0);
         assert_int_equal(metrics_history_record(h, f->cluster, f->store, T0_MS), 0);
+        /* A day before: the cluster at 100 reads/s, and a 500 error code gone since. */
+        MetricValues day_ago = {.v = {[METRIC_FUSE_OPS] = 100, [METRIC_UFS_ERRORS] = 1}};
+        assert_int_equal(store_begin(f->store), 0);
+        assert_int_equal(
+                store_put_metric_point(f->store, METRICS_CLUSTER_NODE, T0_MS - 86400000, &day_ago), 0);
+        assert_int_equal(store_put_metric_label_points(f->store, METRICS_CLUSTER_NODE, T0_MS - 86400000,
+                                 METRIC_LABEL_FUSE_OPS, &(MetricKeyRate){"read", 100}, 1),
+                0);
+        assert_int_equal(store_put_metric_label_points(f->store, METRICS_CLUSTER_NODE, T0_MS - 86400000,
+                                 METRIC_LABEL_UFS_ERRORS, &(MetricKeyRate){"500", 1}, 1),
+                0);
+        assert_int_equal(store_commit(f->store), 0);
 
         assert_int_equal(api_metrics(f->cluster, f->store, h, NULL, T0_MS + 60000, T0_MONO, &o), 0);
         o = reparse(o);
@@ -848,6 +896,40 @@ static void test_api_metrics_of_cluster_and_node(void **state) {
         assert_true(json_object_is_type(json_object_object_get(cmp, "day_ago"), json_type_null));
         assert_true(json_object_is_type(json_object_object_get(cmp, "day"), json_type_null));
         assert_true(json_get_double(json_object_object_get(o, "settings"), "change", 0) == 0.25);
+        cmp = json_object_object_get(json_object_object_get(o, "comparisons"), "fuse_ops_per_s");
+        assert_true(json_get_double(cmp, "day_ago", 0) == 100);
+        /* The breakdowns: each key's current rate and its comparison, as the totals'. */
+        json_object *b = json_object_object_get(o, "breakdowns"), *k;
+        assert_int_equal(json_object_array_length(json_object_object_get(b, "fuse_ops")), 1);
+        k = json_object_array_get_idx(json_object_object_get(b, "fuse_ops"), 0);
+        assert_string_equal(json_get_string(k, "key", ""), "read");
+        assert_true(json_get_double(k, "now", 0) == 300);
+        assert_true(json_get_double(k, "hour", 0) == 300);
+        assert_true(json_get_double(k, "day_ago", 0) == 100);
+        assert_true(json_object_is_type(json_object_object_get(k, "week_ago"), json_type_null));
+        /* Tripled since yesterday: +200 %, significant. */
+        assert_true(json_get_double(json_object_object_get(k, "day"), "change", 0) == 2);
+        assert_true(json_object_get_boolean(
+                json_object_object_get(json_object_object_get(k, "day"), "significant")));
+        assert_true(json_object_is_type(json_object_object_get(k, "week"), json_type_null));
+        /* By code, sorted: 500 only a day ago (now 0: -100 %), 503 only now (new). */
+        json_object *errors = json_object_object_get(b, "ufs_errors");
+        assert_int_equal(json_object_array_length(errors), 2);
+        k = json_object_array_get_idx(errors, 0);
+        assert_string_equal(json_get_string(k, "key", ""), "500");
+        assert_true(json_get_double(k, "now", -1) == 0);
+        assert_true(json_get_double(k, "hour", -1) == 0);
+        assert_true(json_get_double(json_object_object_get(k, "day"), "change", 0) == -1);
+        assert_true(json_object_get_boolean(
+                json_object_object_get(json_object_object_get(k, "day"), "significant")));
+        k = json_object_array_get_idx(errors, 1);
+        assert_string_equal(json_get_string(k, "key", ""), "503");
+        assert_true(json_get_double(k, "now", 0) == 3);
+        assert_true(json_get_double(k, "hour", 0) == 3);
+        assert_true(json_object_is_type(
+                json_object_object_get(json_object_object_get(k, "day"), "change"), json_type_null));
+        assert_true(json_object_get_boolean(
+                json_object_object_get(json_object_object_get(k, "day"), "significant")));
         json_object_put(o);
 
         assert_int_equal(api_metrics(f->cluster, f->store, h, "node-b", T0_MS + 60000, T0_MONO, &o), 0);

@@ -270,6 +270,63 @@ static void test_metrics_table_compares_each_series(void **state) {
                 "UFS) at enough volume\n");
 }
 
+/* The answer of a collector that keeps the breakdowns' history. */
+static const char metrics_breakdowns_answer[] =
+        "{\"name\": null,"
+        " \"settings\": {\"change\": 0.25},"
+        " \"current\": {\"nodes\": 1, \"endpoints\": 2, \"requests_per_s\": 100.0, \"fuse_ops_per_s\": "
+        "300.0,"
+        "  \"ufs_errors_per_s\": 3.0,"
+        "  \"fuse_ops\": [{\"operation\": \"read\", \"per_s\": 300.0}],"
+        "  \"ufs_errors\": [{\"ufs\": \"s3\", \"error_code\": \"503\", \"per_s\": 2.0, \"expected\": false},"
+        "   {\"ufs\": \"hdfs\", \"error_code\": \"503\", \"per_s\": 1.0, \"expected\": false},"
+        "   {\"ufs\": \"s3\", \"error_code\": \"404\", \"per_s\": 1.0, \"expected\": true}]},"
+        " \"windows\": {\"hour\": {\"points\": 60}, \"day_ago\": {\"points\": 60}, \"week_ago\": "
+        "{\"points\": 60}},"
+        " \"comparisons\": {},"
+        " \"breakdowns\": {"
+        "  \"fuse_ops\": [{\"key\": \"read\", \"now\": 300.0, \"hour\": 290.0, \"day_ago\": 100.0,"
+        "   \"week_ago\": 280.0, \"day\": {\"change\": 1.9, \"significant\": true},"
+        "   \"week\": {\"change\": 0.0357, \"significant\": false}},"
+        "   {\"key\": \"write\", \"now\": 0.0, \"hour\": 5.0, \"day_ago\": 0.0, \"week_ago\": 0.0,"
+        "   \"day\": {\"change\": null, \"significant\": true}, \"week\": {\"change\": null, "
+        "\"significant\": true}}],"
+        "  \"ufs_errors\": [{\"key\": \"500\", \"now\": 0.0, \"hour\": 0.0, \"day_ago\": 2.0, "
+        "\"week_ago\": 0.0,"
+        "   \"day\": {\"change\": -1.0, \"significant\": true}, \"week\": {\"change\": 0.0, "
+        "\"significant\": false}},"
+        "   {\"key\": \"503\", \"now\": 3.0, \"hour\": 3.0, \"day_ago\": null, \"week_ago\": null,"
+        "   \"day\": null, \"week\": null}]}}";
+
+static void test_metrics_breakdown_rows_have_history(void **state) {
+        int r;
+        _cleanup_(freep) char *out = render(ctl_metrics_render, metrics_breakdowns_answer, &r);
+
+        assert_int_equal(r, 0);
+        /* The breakdown rows under FUSE operations and UFS errors get every column; the UFS errors by
+         * code (over the UFSes), then the expected ones, which have no history, by UFS. */
+        assert_string_equal(out,
+                "cluster: 1 node, 2 metrics endpoints\n"
+                "history: last hour 60 points, a day ago 60, a week ago 60 (one point a minute)\n"
+                "\n"
+                "SERIES                 NOW  LAST HOUR  DAY AGO  WEEK AGO  DAY CHANGE  WEEK CHANGE\n"
+                "requests             100/s          -        -         -           -            -\n"
+                "FUSE operations      300/s          -        -         -           -            -\n"
+                "  read               300/s      290/s    100/s     280/s  +190.0 % *       +3.6 %\n"
+                "  write                0/s        5/s      0/s       0/s       new *        new *\n"
+                "FUSE concurrency         -          -        -         -           -            -\n"
+                "cached reads             -          -        -         -           -            -\n"
+                "UFS reads                -          -        -         -           -            -\n"
+                "UFS writes               -          -        -         -           -            -\n"
+                "UFS errors             3/s          -        -         -           -            -\n"
+                "  500                  0/s        0/s      2/s       0/s  -100.0 % *       +0.0 %\n"
+                "  503                  3/s        3/s        -         -           -            -\n"
+                "  s3 404 (expected)    1/s\n"
+                "hit rate                 -          -        -         -           -            -\n"
+                "* significant: a change of 25 % or more (the hit rate: of the share of reads served by the "
+                "UFS) at enough volume\n");
+}
+
 static void test_metrics_of_a_stale_node_without_history(void **state) {
         int r;
         _cleanup_(freep) char *out = render(ctl_metrics_render,
@@ -300,6 +357,7 @@ int main(void) {
                 cmocka_unit_test(test_logs_empty_and_malformed),
                 cmocka_unit_test(test_url_helpers_escape),
                 cmocka_unit_test(test_metrics_table_compares_each_series),
+                cmocka_unit_test(test_metrics_breakdown_rows_have_history),
                 cmocka_unit_test(test_metrics_of_a_stale_node_without_history),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

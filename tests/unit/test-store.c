@@ -521,7 +521,7 @@ static void test_version_2_database_gains_the_log_tables(void **state) {
         assert_int_equal(sqlite3_exec(db,
                                  "DROP TABLE log_states; DROP TABLE log_sources; DROP TABLE log_minutes; "
                                  "DROP TABLE log_signatures; DROP TABLE metric_points; "
-                                 "PRAGMA user_version = 2",
+                                 "DROP TABLE metric_label_points; PRAGMA user_version = 2",
                                  NULL, NULL, NULL),
                 SQLITE_OK);
         sqlite3_close(db);
@@ -802,7 +802,9 @@ static void test_version_3_database_gains_the_metric_points(void **state) {
         f->store = store_free(f->store);
         assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
         assert_int_equal(
-                sqlite3_exec(db, "DROP TABLE metric_points; PRAGMA user_version = 3", NULL, NULL, NULL),
+                sqlite3_exec(db,
+                        "DROP TABLE metric_points; DROP TABLE metric_label_points; PRAGMA user_version = 3",
+                        NULL, NULL, NULL),
                 SQLITE_OK);
         sqlite3_close(db);
         assert_int_equal(store_open(f->path, &f->store), 0);
@@ -918,6 +920,231 @@ static void test_prune_metric_points(void **state) {
         assert_int_equal(w[METRIC_WINDOW_DAY_AGO].points, 60);
 }
 
+/* Writes the same labelled points (the n keys) of series for each of the minutes [from_ms, to_ms) of
+ * node, replacing those of the series there. */
+static void put_label_keys(Fixture *f, const char *node, MetricLabelSeries series, int64_t from_ms,
+        int64_t to_ms, const MetricKeyRate *keys, size_t n) {
+        assert_int_equal(store_begin(f->store), 0);
+        for (int64_t t = from_ms; t < to_ms; t += MINUTE_MS)
+                assert_int_equal(store_put_metric_label_points(f->store, node, t, series, keys, n), 0);
+        assert_int_equal(store_commit(f->store), 0);
+}
+
+static void put_label_points(Fixture *f, const char *node, MetricLabelSeries series, int64_t from_ms,
+        int64_t to_ms, const char *key, double per_s) {
+        put_label_keys(f, node, series, from_ms, to_ms, &(MetricKeyRate){key, per_s}, 1);
+}
+
+typedef struct History {
+        MetricWindow w[_METRIC_WINDOW_MAX];
+        MetricBreakdown b[_METRIC_LABEL_SERIES_MAX];
+} History;
+
+static void history_at(Fixture *f, const char *node, int64_t now_ms, History *h) {
+        *h = (History){.b = {{.series = METRIC_LABEL_FUSE_OPS}, {.series = METRIC_LABEL_UFS_ERRORS}}};
+        metric_windows_init(now_ms, h->w);
+        assert_int_equal(store_query_metric_history(f->store, node, h->w, h->b), 0);
+        for (size_t l = 0; l < _METRIC_LABEL_SERIES_MAX; l++)
+                metric_breakdown_finish(&h->b[l]);
+}
+
+static void history_done(History *h) {
+        for (size_t l = 0; l < _METRIC_LABEL_SERIES_MAX; l++)
+                metric_breakdown_done(&h->b[l]);
+}
+
+static const MetricKeyWindows *history_key(const History *h, MetricLabelSeries l, const char *key) {
+        for (size_t i = 0; i < h->b[l].n_keys; i++)
+                if (streq(h->b[l].keys[i].key, key))
+                        return &h->b[l].keys[i];
+        return NULL;
+}
+
+static void test_version_4_database_gains_the_metric_label_points(void **state) {
+        Fixture *f = *state;
+        History h;
+        sqlite3 *db = NULL;
+        int64_t version = 0;
+
+        /* What a collector of schema version 4 left behind: points, no labelled ones. */
+        put_points(f, "node-a", T0_MS - 10 * MINUTE_MS, T0_MS, values(100, 900, 100, 0));
+        f->cluster = cluster_free(f->cluster);
+        f->store = store_free(f->store);
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "DROP TABLE metric_label_points; PRAGMA user_version = 4", NULL,
+                                 NULL, NULL),
+                SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(store_open(f->path, &f->store), 0);
+        assert_int_equal(cluster_new(f->store, 0, &f->cluster), 0);
+
+        assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        version = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        assert_int_equal(version, 5);
+
+        /* The version 4 points are still there, and labelled points can be written and read. */
+        put_label_points(f, "node-a", METRIC_LABEL_FUSE_OPS, T0_MS - 10 * MINUTE_MS, T0_MS, "read", 30);
+        history_at(f, "node-a", T0_MS, &h);
+        assert_int_equal(h.w[METRIC_WINDOW_HOUR].points, 10);
+        assert_true(mean(&h.w[METRIC_WINDOW_HOUR], METRIC_REQUESTS) == 100);
+        assert_int_equal(h.b[METRIC_LABEL_FUSE_OPS].n_keys, 1);
+        assert_true(mean(&history_key(&h, METRIC_LABEL_FUSE_OPS, "read")->w[METRIC_WINDOW_HOUR],
+                            METRIC_FUSE_OPS) == 30);
+        history_done(&h);
+}
+
+static void test_breakdown_day_over_day_on_old_points(void **state) {
+        Fixture *f = *state;
+        MetricsSettings settings;
+        const MetricKeyWindows *k;
+        MetricChange c;
+        History h;
+
+        metrics_settings_default(&settings);
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - HOUR_MS, T0_MS, values(1000, 16e8, 4e8, 3));
+        put_points(f, METRICS_CLUSTER_NODE, T0_MS - DAY_MS - HOUR_MS, T0_MS - DAY_MS,
+                values(1000, 16e8, 4e8, 1));
+        /* "read" doubled since yesterday; "write" is new, and only in half of the last hour. */
+        put_label_points(f, METRICS_CLUSTER_NODE, METRIC_LABEL_FUSE_OPS, T0_MS - HOUR_MS,
+                T0_MS - 30 * MINUTE_MS, "read", 400);
+        put_label_keys(f, METRICS_CLUSTER_NODE, METRIC_LABEL_FUSE_OPS, T0_MS - 30 * MINUTE_MS, T0_MS,
+                (const MetricKeyRate[]){{"read", 400}, {"write", 10}}, 2);
+        put_label_points(f, METRICS_CLUSTER_NODE, METRIC_LABEL_FUSE_OPS, T0_MS - DAY_MS - HOUR_MS,
+                T0_MS - DAY_MS, "read", 200);
+        /* UFS errors by code: 503 steady, the other series and another node apart. */
+        put_label_points(
+                f, METRICS_CLUSTER_NODE, METRIC_LABEL_UFS_ERRORS, T0_MS - HOUR_MS, T0_MS, "503", 1.1);
+        put_label_points(f, METRICS_CLUSTER_NODE, METRIC_LABEL_UFS_ERRORS, T0_MS - DAY_MS - HOUR_MS,
+                T0_MS - DAY_MS, "503", 1);
+        put_label_points(f, "node-a", METRIC_LABEL_FUSE_OPS, T0_MS - HOUR_MS, T0_MS, "read", 1e6);
+        /* Just outside the last hour: in no window. */
+        put_label_points(
+                f, METRICS_CLUSTER_NODE, METRIC_LABEL_FUSE_OPS, T0_MS, T0_MS + 5 * MINUTE_MS, "read", 1e9);
+
+        history_at(f, METRICS_CLUSTER_NODE, T0_MS, &h);
+        assert_int_equal(h.b[METRIC_LABEL_FUSE_OPS].n_keys, 2);
+        k = history_key(&h, METRIC_LABEL_FUSE_OPS, "read");
+        assert_non_null(k);
+        assert_int_equal(k->w[METRIC_WINDOW_HOUR].points, 60);
+        assert_true(mean(&k->w[METRIC_WINDOW_HOUR], METRIC_FUSE_OPS) == 400);
+        assert_true(mean(&k->w[METRIC_WINDOW_DAY_AGO], METRIC_FUSE_OPS) == 200);
+        /* No points a week ago at all: no mean and nothing to compare. */
+        assert_int_equal(k->w[METRIC_WINDOW_WEEK_AGO].points, 0);
+        c = metrics_compare(
+                &settings, &k->w[METRIC_WINDOW_HOUR], &k->w[METRIC_WINDOW_DAY_AGO], METRIC_FUSE_OPS);
+        assert_true(c.comparable);
+        assert_true(fabs(c.change - 1.0) < 1e-12);
+        assert_true(c.significant);
+        c = metrics_compare(
+                &settings, &k->w[METRIC_WINDOW_HOUR], &k->w[METRIC_WINDOW_WEEK_AGO], METRIC_FUSE_OPS);
+        assert_false(c.comparable);
+
+        /* Absent from a minute of the window counts as 0: 30 minutes of 10/s are 5/s over the hour;
+         * out of nothing a day ago it is new, and at 5/s above the least volume of 1 significant. */
+        k = history_key(&h, METRIC_LABEL_FUSE_OPS, "write");
+        assert_non_null(k);
+        assert_true(mean(&k->w[METRIC_WINDOW_HOUR], METRIC_FUSE_OPS) == 5);
+        assert_true(mean(&k->w[METRIC_WINDOW_DAY_AGO], METRIC_FUSE_OPS) == 0);
+        c = metrics_compare(
+                &settings, &k->w[METRIC_WINDOW_HOUR], &k->w[METRIC_WINDOW_DAY_AGO], METRIC_FUSE_OPS);
+        assert_true(c.comparable);
+        assert_true(isnan(c.change));
+        assert_true(c.significant);
+
+        /* +10 % of errors: under the 25 % that makes a change significant. */
+        assert_int_equal(h.b[METRIC_LABEL_UFS_ERRORS].n_keys, 1);
+        k = history_key(&h, METRIC_LABEL_UFS_ERRORS, "503");
+        c = metrics_compare(
+                &settings, &k->w[METRIC_WINDOW_HOUR], &k->w[METRIC_WINDOW_DAY_AGO], METRIC_UFS_ERRORS);
+        assert_true(c.comparable);
+        assert_true(fabs(c.change - 0.1) < 1e-9);
+        assert_false(c.significant);
+        history_done(&h);
+
+        /* Writing a minute again replaces its labelled points of that series. */
+        assert_int_equal(store_begin(f->store), 0);
+        assert_int_equal(store_put_metric_label_points(f->store, METRICS_CLUSTER_NODE, T0_MS - MINUTE_MS,
+                                 METRIC_LABEL_FUSE_OPS, &(MetricKeyRate){"read", 460}, 1),
+                0);
+        assert_int_equal(store_commit(f->store), 0);
+        history_at(f, METRICS_CLUSTER_NODE, T0_MS, &h);
+        assert_true(mean(&history_key(&h, METRIC_LABEL_FUSE_OPS, "read")->w[METRIC_WINDOW_HOUR],
+                            METRIC_FUSE_OPS) == 401);
+        assert_true(mean(&history_key(&h, METRIC_LABEL_FUSE_OPS, "write")->w[METRIC_WINDOW_HOUR],
+                            METRIC_FUSE_OPS) == (29 * 10.0) / 60);
+        assert_int_equal(h.b[METRIC_LABEL_UFS_ERRORS].n_keys, 1);
+        history_done(&h);
+}
+
+static void test_prune_metric_label_points(void **state) {
+        Fixture *f = *state;
+        History h;
+
+        put_points(f, "node-a", T0_MS - 9 * DAY_MS, T0_MS - 9 * DAY_MS + 2 * MINUTE_MS, values(1, 1, 1, 0));
+        put_label_points(f, "node-a", METRIC_LABEL_FUSE_OPS, T0_MS - 9 * DAY_MS,
+                T0_MS - 9 * DAY_MS + 10 * MINUTE_MS, "read", 1);
+        put_points(f, "node-a", T0_MS - DAY_MS - HOUR_MS, T0_MS - DAY_MS, values(1, 1, 1, 0));
+        put_label_points(
+                f, "node-a", METRIC_LABEL_UFS_ERRORS, T0_MS - DAY_MS - HOUR_MS, T0_MS - DAY_MS, "503", 2);
+        assert_int_equal(store_begin(f->store), 0);
+        /* One batch for both tables, the points first: 2 points and 2 labelled points, then 8. */
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 4), 4);
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 1000), 8);
+        assert_int_equal(store_prune_metric_points(f->store, T0_MS - 8 * DAY_MS, 1000), 0);
+        assert_int_equal(store_commit(f->store), 0);
+        history_at(f, "node-a", T0_MS - 8 * DAY_MS + HOUR_MS, &h);
+        assert_int_equal(h.b[METRIC_LABEL_FUSE_OPS].n_keys, 0);
+        history_done(&h);
+        history_at(f, "node-a", T0_MS, &h);
+        assert_int_equal(h.w[METRIC_WINDOW_DAY_AGO].points, 60);
+        assert_true(mean(&history_key(&h, METRIC_LABEL_UFS_ERRORS, "503")->w[METRIC_WINDOW_DAY_AGO],
+                            METRIC_UFS_ERRORS) == 2);
+        history_done(&h);
+}
+
+static void test_key_rates_are_bounded(void **state) {
+        MetricKeyRate ops[40], *ret = NULL;
+        char names[40][16];
+        MetricUfsError errors[] = {
+                {.ufs = "s3", .error_code = "503", .per_s = 2},
+                {.ufs = "hdfs", .error_code = "503", .per_s = 0.5},
+                {.ufs = "s3", .error_code = "404", .expected = true, .per_s = 9},
+                {.ufs = "s3", .error_code = "500", .per_s = 0},
+        };
+        MetricsSummary m = {.fuse_ops = ops, .n_fuse_ops = 40, .ufs_errors = errors, .n_ufs_errors = 4};
+        size_t n = 0;
+
+        /* op00 at 1/s ... op39 at 40/s. */
+        for (size_t i = 0; i < 40; i++) {
+                snprintf(names[i], sizeof(names[i]), "op%02zu", i);
+                ops[i] = (MetricKeyRate){names[i], (double)(i + 1)};
+        }
+        assert_int_equal(metrics_summary_key_rates(&m, METRIC_LABEL_FUSE_OPS, 0, &ret, &n), 0);
+        assert_int_equal(n, 40);
+        ret = mfree(ret);
+        /* The 31 highest (op09 to op39), and op00 to op08 (1 + ... + 9 = 45/s) under "(other)". */
+        assert_int_equal(
+                metrics_summary_key_rates(&m, METRIC_LABEL_FUSE_OPS, METRIC_LABEL_KEYS_MAX, &ret, &n), 0);
+        assert_int_equal(n, METRIC_LABEL_KEYS_MAX);
+        assert_string_equal(ret[0].key, METRIC_LABEL_OTHER); /* sorted by key: '(' first */
+        assert_true(ret[0].per_s == 45);
+        assert_string_equal(ret[1].key, "op09");
+        assert_string_equal(ret[31].key, "op39");
+        ret = mfree(ret);
+        /* By code over the UFSes; the expected ones and those at 0 left out. */
+        assert_int_equal(
+                metrics_summary_key_rates(&m, METRIC_LABEL_UFS_ERRORS, METRIC_LABEL_KEYS_MAX, &ret, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(ret[0].key, "503");
+        assert_true(ret[0].per_s == 2.5);
+        ret = mfree(ret);
+}
+
 static void test_metrics_settings_parse(void **state) {
         MetricsSettings s;
         const char *reason = NULL;
@@ -985,6 +1212,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hour_hit_ratio_is_from_summed_bytes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_day_and_week_over_week_on_old_points, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_prune_metric_points, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_version_4_database_gains_the_metric_label_points, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_breakdown_day_over_day_on_old_points, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_prune_metric_label_points, setup, teardown),
+                cmocka_unit_test(test_key_rates_are_bounded),
                 cmocka_unit_test(test_metrics_settings_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
