@@ -243,28 +243,58 @@ static bool valid_name(const char *s) {
         return true;
 }
 
+/* The targets given by a repeatable path flag (--fuse, --csi), whose key is the probe's name. */
+static int add_path_targets(AgentConfig *c, const ProbeOps *ops, char **paths, char **ret_error) {
+        ProbeTarget *t;
+        STRV_FOREACH (p, paths) {
+                int r = target_get(c, ops, *p, &t);
+                if (r == -EINVAL)
+                        return fail(ret_error,
+                                "bad value for '%s' (--%s): '%s' is not an absolute path without '..'",
+                                ops->name, ops->name, *p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/*
+ * The hang-safety rule (DESIGN.md section 4): the agent reads logs and writes its state from its
+ * event loop, so none of those paths may lie on a FUSE mount, where a hung daemon would hang the
+ * agent. Only mountinfo is read to tell (never the path itself). A path that cannot be judged
+ * (relative, or mountinfo unreadable) passes.
+ */
+static int check_not_on_fuse(const char *key, const char *path, char **ret_error) {
+        _cleanup_(freep) char *norm = NULL;
+        MountEntry m = {};
+        int r;
+
+        if (isempty(path) || path_normalize(path, &norm) < 0)
+                return 0;
+        r = mountinfo_find(NULL, norm, &m);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        bool fuse = mount_entry_is_fuse(&m);
+        if (fuse)
+                r = fail(ret_error,
+                        "bad value for '%s': %s is on the FUSE mount %s (%s); the agent reads it from its "
+                        "event "
+                        "loop, which a hung FUSE daemon would hang: keep it on a local file system",
+                        key, path, m.mount_point, m.fs_type);
+        mount_entry_done(&m);
+        return fuse ? r : 0;
+}
+
 static int finish(AgentConfig *c, char **ret_error) {
         ProbeTarget *t;
         int r;
 
-        STRV_FOREACH (p, c->csi) {
-                r = target_get(c, &csi_probe_ops, *p, &t);
-                if (r == -EINVAL)
-                        return fail(ret_error,
-                                "bad value for 'csi' (--csi): '%s' is not an absolute path without '..'",
-                                *p);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH (p, c->fuse) {
-                r = target_get(c, &fuse_probe_ops, *p, &t);
-                if (r == -EINVAL)
-                        return fail(ret_error,
-                                "bad value for 'fuse' (--fuse): '%s' is not an absolute path without '..'",
-                                *p);
-                if (r < 0)
-                        return r;
-        }
+        r = add_path_targets(c, &csi_probe_ops, c->csi, ret_error);
+        if (r < 0)
+                return r;
+        r = add_path_targets(c, &fuse_probe_ops, c->fuse, ret_error);
+        if (r < 0)
+                return r;
         /* After the sections: --metrics ROLE=URL (and the main section's metrics key) set the url. */
         STRV_FOREACH (p, c->metrics) {
                 _cleanup_(freep) char *reason = NULL;
@@ -337,6 +367,21 @@ static int finish(AgentConfig *c, char **ret_error) {
                 return fail(ret_error,
                         "bad value for 'state_dir' (--state-dir): '%s' is not an absolute path",
                         strempty(c->state_dir));
+        /* Logs and state are read and written from the event loop, which must never touch FUSE. */
+        const struct {
+                const char *key;
+                const char *path;
+        } local[] = {
+                {"state_dir", c->state_dir},
+                {"pods_log_dir", c->pods_log_dir},
+                {"journal_dir", c->journal_dir},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(local); i++)
+                if ((r = check_not_on_fuse(local[i].key, local[i].path, ret_error)) < 0)
+                        return r;
+        STRV_FOREACH (p, c->log_file)
+                if ((r = check_not_on_fuse("log_file", *p, ret_error)) < 0)
+                        return r;
         if (c->interval < 10 * USEC_PER_MSEC)
                 return fail(ret_error, "bad value for 'interval' (--interval): must be at least 10ms");
         /* Unset: 2 s, but always inside the interval, so that --interval alone is enough. */

@@ -81,6 +81,20 @@ static inline bool needle_at(const Needle *n, const char *p) {
         return true;
 }
 
+#ifdef __SSE2__
+/* The first of the positions p + bit (bits: a mask of 16) where a whole word starts, or NULL. */
+static inline const char *verify_candidates(const LogScanner *s, const char *p, unsigned bits) {
+        while (bits) {
+                unsigned j = (unsigned)__builtin_ctz(bits);
+                for (size_t k = 0; k < s->n_needles; k++)
+                        if (needle_at(&s->needles[k], p + j))
+                                return p + j;
+                bits &= bits - 1;
+        }
+        return NULL;
+}
+#endif
+
 #ifdef HAVE_TEDDY
 /*
  * Many words at once, after Hyperscan's "Teddy": each word gets a bit; for each of the first three
@@ -119,13 +133,9 @@ __attribute__((target("ssse3"))) static const char *find_teddy(
                 }
                 unsigned bits =
                         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(m, _mm_setzero_si128())) ^ 0xffffu;
-                while (bits) {
-                        unsigned j = (unsigned)__builtin_ctz(bits);
-                        for (size_t k = 0; k < s->n_needles; k++)
-                                if (needle_at(&s->needles[k], p + j))
-                                        return p + j;
-                        bits &= bits - 1;
-                }
+                const char *hit = verify_candidates(s, p, bits);
+                if (hit)
+                        return hit;
         }
         return p;
 }
@@ -207,13 +217,9 @@ static const char *find_candidate(const LogScanner *s, const char *p, const char
                                 m, _mm_and_si128(_mm_cmpeq_epi8(v0, first[k]), _mm_cmpeq_epi8(vl, last[k])));
                 }
                 unsigned bits = (unsigned)_mm_movemask_epi8(m);
-                while (bits) {
-                        unsigned j = (unsigned)__builtin_ctz(bits);
-                        for (size_t k = 0; k < s->n_needles; k++)
-                                if (needle_at(&s->needles[k], p + j))
-                                        return p + j;
-                        bits &= bits - 1;
-                }
+                const char *hit = verify_candidates(s, p, bits);
+                if (hit)
+                        return hit;
         }
 #endif
 #ifdef HAVE_TEDDY

@@ -397,6 +397,16 @@ class AgentLogsTest(VigilTestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(key, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        # Logs and state on a FUSE mount would let a hung daemon hang the agent's loop: refused.
+        mnt = self.path("fuse-mnt")
+        self.mount_bindfs(self.path("fuse-src"), mnt)
+        for args, key in ((["--log-file", mnt + "/worker.log"], "log_file"),
+                          (["--log-file", self.path("x.log"), "--state-dir", mnt + "/state"], "state_dir")):
+            r = subprocess.run([binary("vigil-agent"), "--collector", self.collector.url, "--csi-discover", "",
+                                *args], capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"'{key}'", r.stderr)
+            self.assertIn("is on the FUSE mount " + mnt, r.stderr)
         # A state directory that cannot be made: a clear error, exit 1.
         blocker = self.path("file")
         open(blocker, "w").close()
