@@ -54,10 +54,16 @@ int parse_size(const char *s, uint64_t *ret) {
                 mult = 1024;
                 break;
         case 'M':
+        case 'm':
                 mult = 1024 * 1024;
                 break;
         case 'G':
+        case 'g':
                 mult = 1024 * 1024 * 1024;
+                break;
+        case 'T':
+        case 't':
+                mult = 1024ULL * 1024 * 1024 * 1024;
                 break;
         default:
                 return -EINVAL;

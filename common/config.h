@@ -20,7 +20,7 @@ typedef enum ConfigType {
         CONFIG_STRING, /* char *, owned by the object */
         CONFIG_DURATION, /* usec_t; bare numbers are seconds */
         CONFIG_UINT, /* unsigned */
-        CONFIG_SIZE, /* uint64_t bytes; accepts K, M, G suffixes (powers of 1024) */
+        CONFIG_SIZE, /* uint64_t bytes; accepts K, M, G, T suffixes in either case (powers of 1024) */
         CONFIG_BOOL, /* bool; as a flag takes no argument */
         CONFIG_STRV, /* char **, repeatable */
         CONFIG_CUSTOM, /* parsed by .parse */

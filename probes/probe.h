@@ -55,6 +55,10 @@ typedef struct ProbeOps {
         void (*settings_done)(void *settings);
         /* Validates settings for target; may set *ret_reason. */
         int (*settings_check)(const char *target, const void *settings, char **ret_reason);
+        /* The one spelling of a target ("/mnt/x/" and "/mnt/x" are one mount); -EINVAL, with a reason in
+         * *ret_reason when that is not NULL, for a target the probe cannot take. NULL: an absolute
+         * path (path_normalize()). */
+        int (*target_normalize)(const char *target, char **ret, char **ret_reason);
         /* The deadline this probe wants for its child when none is configured (NULL: the agent's). */
         usec_t (*default_timeout)(const void *settings);
 

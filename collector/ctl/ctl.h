@@ -187,5 +187,20 @@ int ctl_metrics_render(json_object *metrics, bool color, FILE *f);
  */
 int ctl_etcd_render(json_object *etcd, bool color, FILE *f);
 
+/* ------------------------------------------------------------------ UFS tests (ctl-ufs.c) */
+
+/* Whether verb is one of the UFS commands (ufs-test, ufs-io-test), which take options of their own
+ * and never talk to the collector. */
+bool ctl_ufs_is_command(const char *verb);
+
+/* Runs `vigilctl VERB ...` for a UFS command, argv being the whole command line; returns the exit
+ * code (0 passed, 2 failed) or a negative errno after logging why the test could not run. */
+int ctl_ufs_main(const char *verb, int argc, char **argv);
+
+/* ufs-io-test's summary in the structure of ufsIOTest's IOTaskSummary (readSpeedStat, writeSpeedStat,
+ * errors, baseParameters, points, parameters); data_size as the user gave it ("512m"). NULL on OOM. */
+struct UfsIoSummary;
+json_object *ctl_ufs_io_summary_json(const struct UfsIoSummary *s, const char *data_size, int64_t start_ms);
+
 /* The part of doc from the line starting with heading to the end, or NULL when absent. */
 const char *ctl_doc_section(const char *doc, const char *heading);

@@ -39,6 +39,12 @@ static void help(const CtlSettings *s, FILE *f) {
                 "                                 each against the same hour a day and a week ago\n"
                 "  etcd [--runbook]               etcd members, leader, workers, outage; --runbook: how to\n"
                 "                                 rebuild a lost etcd\n"
+                "  ufs-test --path URI [--test NAME ...]\n"
+                "                                 the UFS operation suite (ufsTest), straight against the "
+                "UFS\n"
+                "  ufs-io-test --path URI [--io-size SIZE] [--threads N]\n"
+                "                                 UFS write and read throughput (ufsIOTest), JSON summary\n"
+                "                                 (see vigilctl ufs-test --help for their options)\n"
                 "\n"
                 "Options (before or after the command):\n");
         config_print_help(ctl_options, ctl_options_count, s, f);
@@ -432,7 +438,12 @@ int main(int argc, char **argv) {
 
         log_set_program("vigilctl");
         http_global_init();
-        r = run(argc, argv);
+        /* The UFS commands take options of their own: they parse the whole command line. */
+        const char *ufs_verb = NULL;
+        for (int i = 1; i < argc && !ufs_verb && !streq(argv[i], "--"); i++)
+                if (ctl_ufs_is_command(argv[i]))
+                        ufs_verb = argv[i];
+        r = ufs_verb ? ctl_ufs_main(ufs_verb, argc, argv) : run(argc, argv);
         if (fflush(stdout) != 0 && r >= 0)
                 r = log_error_errno(-errno, "cannot write output: %m");
         /* A status that could not be determined is UNKNOWN, whatever the reason. */

@@ -9,10 +9,10 @@
 #include "http-client.h"
 #include "json-util.h"
 #include "metrics-probe.h"
+#include "ufs.h"
 
 #define DEFAULT_SCRAPE_TIMEOUT (2 * USEC_PER_SEC)
 #define DEFAULT_MAX_PAGE (8u * 1024 * 1024)
-#define DEFAULT_EXPECTED_ERRORS "*:404"
 #define DEFAULT_HIT_RATE_WARN 0.5
 #define DEFAULT_HIT_RATE_MIN_READ (1024 * 1024)
 #define DEFAULT_UFS_ERRORS_WARN 0.1
@@ -232,64 +232,6 @@ int metrics_checks_parse(const char *value, MetricsRole role, unsigned *ret) {
         return 0;
 }
 
-static bool code_in_list(const char *list, size_t len, const char *code) {
-        size_t cl = strlen(code);
-        for (size_t i = 0; i < len;) {
-                size_t n = strcspn(list + i, ",");
-                n = MIN(n, len - i);
-                if (n == cl && strncmp(list + i, code, n) == 0)
-                        return true;
-                i += n + 1;
-        }
-        return false;
-}
-
-/* Checks that a code list ("404,403", or nothing) has no empty items. */
-static bool code_list_valid(const char *list, size_t len) {
-        if (len == 0)
-                return true;
-        if (list[0] == ',' || list[len - 1] == ',')
-                return false;
-        for (size_t i = 0; i + 1 < len; i++)
-                if (list[i] == ',' && list[i + 1] == ',')
-                        return false;
-        for (size_t i = 0; i < len; i++)
-                if (!isgraph((unsigned char)list[i]) || list[i] == ':')
-                        return false;
-        return true;
-}
-
-int metrics_error_expected(const char *spec, const char *ufs, const char *code) {
-        const char *sep = strstr(strempty(ufs), "://");
-        size_t scheme_len = sep ? (size_t)(sep - ufs) : strlen(strempty(ufs));
-        int found = -1, fallback = -1;
-
-        spec = spec ?: DEFAULT_EXPECTED_ERRORS;
-        code = strempty(code);
-        for (const char *p = spec; *p;) {
-                size_t n = strcspn(p, " \t");
-                if (n == 0) {
-                        p++;
-                        continue;
-                }
-                const char *colon = memchr(p, ':', n);
-                if (!colon || colon == p)
-                        return -EINVAL;
-                size_t name_len = colon - p;
-                const char *codes = colon + 1;
-                size_t codes_len = n - name_len - 1;
-                if (!code_list_valid(codes, codes_len))
-                        return -EINVAL;
-                bool in = code_in_list(codes, codes_len, code);
-                if (name_len == 1 && *p == '*')
-                        fallback = in;
-                else if (name_len == scheme_len && scheme_len > 0 && strncasecmp(p, ufs, scheme_len) == 0)
-                        found = in;
-                p += n;
-        }
-        return found >= 0 ? found : fallback > 0;
-}
-
 double metrics_counter_increase(double prev, double cur) {
         return cur >= prev ? cur - prev : cur;
 }
@@ -332,13 +274,29 @@ static int metrics_settings_check(const char *target, const void *p, char **ret_
         }
         if (metrics_checks_parse(s->checks, role, &checks) < 0)
                 return reason(ret_reason, "'checks' is not a list of rps, hit_rate, ufs_errors, or none");
-        if (metrics_error_expected(s->expected_errors, "", "") < 0)
+        if (ufs_error_expected(s->expected_errors, "", "") < 0)
                 return reason(ret_reason,
                         "'expected_errors' is not a list of SCHEME:CODE,CODE entries (e.g. 's3:404 *:404')");
         if (s->ufs_errors_crit < s->ufs_errors_warn)
                 return reason(ret_reason, "'ufs_errors_crit' is below 'ufs_errors_warn'");
         if (s->rps_window == 0)
                 return reason(ret_reason, "'rps_window' must be more than 0");
+        return 0;
+}
+
+static int metrics_target_normalize(const char *target, char **ret, char **ret_reason) {
+        if (metrics_role_from_name(target) < 0) {
+                if (ret_reason)
+                        return reason(ret_reason,
+                                "'%s' is not an endpoint name: worker, fuse or coordinator, optionally with "
+                                "-NAME",
+                                target);
+                return -EINVAL;
+        }
+        char *copy = strdup(target);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
         return 0;
 }
 
@@ -835,7 +793,7 @@ static int derive(const MetricsBase *base, const MetricsShared *cur, const Metri
                 inc = family_increase(base, cur, METRICS_UFS_ERRORS, series_is, &m->series[i], &dt);
                 if (inc <= 0)
                         continue;
-                bool e = metrics_error_expected(s->expected_errors, m->series[i].key, m->series[i].code) > 0;
+                bool e = ufs_error_expected(s->expected_errors, m->series[i].key, m->series[i].code) > 0;
                 if (e)
                         expected += inc;
                 else
@@ -1181,6 +1139,7 @@ const ProbeOps metrics_probe_ops = {
         .settings_init = metrics_settings_init,
         .settings_done = metrics_settings_done,
         .settings_check = metrics_settings_check,
+        .target_normalize = metrics_target_normalize,
         .default_timeout = metrics_default_timeout,
         .init = metrics_probe_init,
         .start = metrics_probe_start,

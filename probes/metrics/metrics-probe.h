@@ -95,13 +95,6 @@ const char *metrics_family_name(const MetricsSettings *s, MetricsFamily f);
 /* METRICS_CHECK_* bits of a "checks" value (NULL: the role's default); -EINVAL when malformed. */
 int metrics_checks_parse(const char *value, MetricsRole role, unsigned *ret);
 
-/*
- * Whether error code of a UFS is expected under spec: entries "SCHEME:CODE,CODE" separated by
- * spaces, "*" for every scheme not named, "SCHEME:" for none. The scheme of a UFS is what precedes
- * "://" in it, or the whole value. Returns 1, 0, or -EINVAL for a malformed spec.
- */
-int metrics_error_expected(const char *spec, const char *ufs, const char *code);
-
 /* The irate() rule: the increase of a counter from prev to cur, cur itself when it went down. */
 double metrics_counter_increase(double prev, double cur);
 

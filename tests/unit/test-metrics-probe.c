@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "metrics/metrics-probe.h"
+#include "ufs.h"
 
 typedef struct Fixture {
         void *state;
@@ -151,24 +152,24 @@ static void a_counter_that_went_down_was_reset(void **state) {
 
 static void expected_errors_are_per_scheme_with_a_fallback(void **state) {
         /* Default: 404 everywhere. */
-        assert_int_equal(metrics_error_expected(NULL, "s3://bucket/x", "404"), 1);
-        assert_int_equal(metrics_error_expected(NULL, "hdfs://nn:8020/", "404"), 1);
-        assert_int_equal(metrics_error_expected(NULL, "s3://bucket/x", "403"), 0);
+        assert_int_equal(ufs_error_expected(NULL, "s3://bucket/x", "404"), 1);
+        assert_int_equal(ufs_error_expected(NULL, "hdfs://nn:8020/", "404"), 1);
+        assert_int_equal(ufs_error_expected(NULL, "s3://bucket/x", "403"), 0);
         const char *spec = "s3:404,403 hdfs: *:404";
-        assert_int_equal(metrics_error_expected(spec, "s3://bucket", "403"), 1);
-        assert_int_equal(metrics_error_expected(spec, "S3://bucket", "404"), 1);
-        assert_int_equal(metrics_error_expected(spec, "s3://bucket", "500"), 0);
-        assert_int_equal(metrics_error_expected(spec, "hdfs://nn/", "404"), 0);
-        assert_int_equal(metrics_error_expected(spec, "gcs://b", "404"), 1);
+        assert_int_equal(ufs_error_expected(spec, "s3://bucket", "403"), 1);
+        assert_int_equal(ufs_error_expected(spec, "S3://bucket", "404"), 1);
+        assert_int_equal(ufs_error_expected(spec, "s3://bucket", "500"), 0);
+        assert_int_equal(ufs_error_expected(spec, "hdfs://nn/", "404"), 0);
+        assert_int_equal(ufs_error_expected(spec, "gcs://b", "404"), 1);
         /* A label holding only the scheme. */
-        assert_int_equal(metrics_error_expected(spec, "hdfs", "404"), 0);
+        assert_int_equal(ufs_error_expected(spec, "hdfs", "404"), 0);
         /* Without "*", other schemes expect nothing. */
-        assert_int_equal(metrics_error_expected("s3:404", "oss://b", "404"), 0);
-        assert_int_equal(metrics_error_expected("", "s3://b", "404"), 0);
-        assert_int_equal(metrics_error_expected("s3", "", ""), -EINVAL);
-        assert_int_equal(metrics_error_expected(":404", "", ""), -EINVAL);
-        assert_int_equal(metrics_error_expected("s3:404,,403", "", ""), -EINVAL);
-        assert_int_equal(metrics_error_expected("s3:404,", "", ""), -EINVAL);
+        assert_int_equal(ufs_error_expected("s3:404", "oss://b", "404"), 0);
+        assert_int_equal(ufs_error_expected("", "s3://b", "404"), 0);
+        assert_int_equal(ufs_error_expected("s3", "", ""), -EINVAL);
+        assert_int_equal(ufs_error_expected(":404", "", ""), -EINVAL);
+        assert_int_equal(ufs_error_expected("s3:404,,403", "", ""), -EINVAL);
+        assert_int_equal(ufs_error_expected("s3:404,", "", ""), -EINVAL);
 }
 
 static void checks_default_by_role(void **state) {

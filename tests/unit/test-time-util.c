@@ -40,6 +40,13 @@ static void sizes_parse_suffixes(void **state) {
         assert_int_equal(parse_size("1M", &v), 0);
         assert_int_equal(v, 1048576);
         assert_int_equal(parse_size("1MiB", &v), 0);
+        /* ufsIOTest's spelling: --io-size 512m, 4G */
+        assert_int_equal(parse_size("512m", &v), 0);
+        assert_int_equal(v, 512ULL * 1048576);
+        assert_int_equal(parse_size("4g", &v), 0);
+        assert_int_equal(v, 4ULL << 30);
+        assert_int_equal(parse_size("2T", &v), 0);
+        assert_int_equal(v, 2ULL << 40);
         assert_int_equal(parse_size("12", &v), 0);
         assert_int_equal(v, 12);
         assert_int_equal(parse_size("1X", &v), -EINVAL);
