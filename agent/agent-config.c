@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics/metrics-probe.h"
 #include "mountinfo.h"
+#include "ufs/ufs-probe.h"
 
 #define DEFAULT_INTERVAL (5 * USEC_PER_SEC)
 #define DEFAULT_TIMEOUT (2 * USEC_PER_SEC)
@@ -36,6 +37,9 @@ static const ConfigOption agent_options[] = {
                 "worker, fuse or coordinator, optionally with -NAME (settings per endpoint in [metrics "
                 "ROLE] "
                 "sections)"},
+        {"ufs", 0, CONFIG_STRV, offsetof(AgentConfig, ufs), "URI",
+                "a UFS root to look at each cycle, e.g. s3://bucket/prefix or file:///mnt/nfs/ufs (settings "
+                "per UFS, such as endpoint and credentials, in [ufs URI] sections)"},
         {"interval", 0, CONFIG_DURATION, offsetof(AgentConfig, interval), "DURATION", "time between cycles"},
         {"timeout", 0, CONFIG_DURATION, offsetof(AgentConfig, timeout), "DURATION",
                 "deadline of each probe; a probe past it is 'hung' (default: 2s, at most half the "
@@ -99,27 +103,27 @@ void agent_config_done(AgentConfig *c) {
         c->n_targets = 0;
 }
 
-/* A probe's target in its one spelling: a path for fuse and csi, an endpoint name for metrics. */
+/* A probe's target in its one spelling (ProbeOps.target_normalize; an absolute path by default). */
+static int target_normalize_reason(const ProbeOps *ops, const char *target, char **ret, char **ret_reason) {
+        if (ops->target_normalize)
+                return ops->target_normalize(target, ret, ret_reason);
+        int r = path_normalize(target, ret);
+        if (r == -EINVAL && ret_reason)
+                return asprintf(ret_reason, "'%s' is not an absolute path without '..'", target) < 0
+                        ? -ENOMEM
+                        : -EINVAL;
+        return r;
+}
+
 static int target_normalize(const ProbeOps *ops, const char *target, char **ret) {
-        if (ops != &metrics_probe_ops)
-                return path_normalize(target, ret);
-        if (metrics_role_from_name(target) < 0)
-                return -EINVAL;
-        char *copy = strdup(target);
-        if (!copy)
-                return -ENOMEM;
-        *ret = copy;
-        return 0;
+        return target_normalize_reason(ops, target, ret, NULL);
 }
 
 /* The reason a target of ops is refused (after target_normalize() returned -EINVAL). */
 static int target_invalid(const ProbeOps *ops, const char *target, char **ret_reason) {
-        int r = ops == &metrics_probe_ops
-                ? asprintf(ret_reason,
-                          "'%s' is not an endpoint name: worker, fuse or coordinator, optionally with -NAME",
-                          target)
-                : asprintf(ret_reason, "'%s' is not an absolute path without '..'", target);
-        return r < 0 ? -ENOMEM : -EINVAL;
+        _cleanup_(freep) char *norm = NULL;
+        int r = target_normalize_reason(ops, target, &norm, ret_reason);
+        return r < 0 ? r : -EINVAL;
 }
 
 /* Sets the setting key of t's probe to value, as its section would. */
@@ -248,10 +252,14 @@ static int add_path_targets(AgentConfig *c, const ProbeOps *ops, char **paths, c
         ProbeTarget *t;
         STRV_FOREACH (p, paths) {
                 int r = target_get(c, ops, *p, &t);
-                if (r == -EINVAL)
-                        return fail(ret_error,
-                                "bad value for '%s' (--%s): '%s' is not an absolute path without '..'",
-                                ops->name, ops->name, *p);
+                if (r == -EINVAL) {
+                        _cleanup_(freep) char *why = NULL;
+                        r = target_invalid(ops, *p, &why);
+                        if (r == -ENOMEM)
+                                return r;
+                        return fail(ret_error, "bad value for '%s' (--%s): %s", ops->name, ops->name,
+                                why ?: "invalid");
+                }
                 if (r < 0)
                         return r;
         }
@@ -295,6 +303,9 @@ static int finish(AgentConfig *c, char **ret_error) {
         r = add_path_targets(c, &fuse_probe_ops, c->fuse, ret_error);
         if (r < 0)
                 return r;
+        r = add_path_targets(c, &ufs_probe_ops, c->ufs, ret_error);
+        if (r < 0)
+                return r;
         /* After the sections: --metrics ROLE=URL (and the main section's metrics key) set the url. */
         STRV_FOREACH (p, c->metrics) {
                 _cleanup_(freep) char *reason = NULL;
@@ -325,7 +336,8 @@ static int finish(AgentConfig *c, char **ret_error) {
                 (isempty(c->pods_log_dir) || access(c->pods_log_dir, F_OK) < 0) &&
                 strv_length(c->log_file) == 0 && strv_length(c->journal_unit) == 0)
                 return fail(ret_error,
-                        "nothing to check: give --fuse PATH, --csi PATH, --metrics ROLE=URL, a [fuse PATH] "
+                        "nothing to check: give --fuse PATH, --csi PATH, --metrics ROLE=URL, --ufs URI, a "
+                        "[fuse PATH] "
                         "section, --csi-discover GLOB, --pods-log-dir DIR, --log-file PATH or "
                         "--journal-unit "
                         "UNIT");
@@ -449,6 +461,11 @@ static void print_help(const AgentConfig *c) {
         probe_settings_done(&metrics_probe_ops, &metrics_defaults);
         printf("  %-30s %s\n", "timeout = DURATION",
                 "this endpoint's probe deadline (default: scrape_timeout + 500ms)");
+        printf("\nPer-UFS settings go in [ufs URI] sections (URI as in --ufs):\n");
+        UfsProbeSettings ufs_defaults;
+        probe_settings_init(&ufs_probe_ops, &ufs_defaults);
+        config_print_keys(ufs_probe_ops.options, ufs_probe_ops.n_options, &ufs_defaults, stdout);
+        probe_settings_done(&ufs_probe_ops, &ufs_defaults);
         printf("\nLog sources are read while the agent runs (not with --once); see docs/logs.md.\n");
         printf("\nExit codes: 0 OK, 1 WARN, 2 CRIT (or bad configuration), 3 UNKNOWN (with --once).\n"
                "See docs/configuration.md.\n");

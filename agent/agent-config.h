@@ -53,6 +53,7 @@ typedef struct AgentConfig {
         char **csi;
         char *csi_discover;
         char **metrics; /* ROLE=URL */
+        char **ufs; /* UFS root URIs */
         usec_t interval;
         usec_t timeout;
         char *token_file;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -144,7 +145,15 @@ _noreturn_ static void child_main(Instance *i) {
 
         /* If the agent dies, so does the probe (when it can still die). */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* Hold none of the agent's sockets or files: a stuck child must not keep them open. */
+        /* Hold none of the agent's sockets or files: a stuck child must not keep them open. That
+         * includes its standard output and error: a child stuck in the kernel would keep a pipe
+         * from `vigil-agent --once | ...` open, and its reader waiting, long after the agent
+         * exited. Children report through shared memory only. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                for (int fd = 0; fd <= 2; fd++)
+                        (void)dup2(null, fd);
+        }
         (void)close_range(3, ~0U, 0);
         sigemptyset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, NULL);

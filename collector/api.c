@@ -215,6 +215,44 @@ static int logs_summary_json(const LogsSummary *l, json_object **ret) {
         return 0;
 }
 
+/* "ufs": per UFS root, from how many fresh nodes it is reachable, and whose problem it is. */
+static int ufs_summary_json(const UfsSummary *u, json_object **ret) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        int r = a ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < u->n; i++) {
+                const UfsRootSummary *x = &u->roots[i];
+                json_object *o = json_object_new_object(), *nodes = json_object_new_array();
+                r = append(a, o);
+                if (r >= 0 && !nodes)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = add(o, "target", json_object_new_string(x->target));
+                if (r >= 0)
+                        r = add(o, "nodes", json_object_new_int64(x->nodes));
+                if (r >= 0)
+                        r = add(o, "failing", json_object_new_int64(x->failing));
+                if (r >= 0)
+                        r = add(o, "slow", json_object_new_int64(x->slow));
+                if (r >= 0)
+                        r = add(o, "scope", json_object_new_string(ufs_scope_to_string(ufs_root_scope(x))));
+                for (unsigned k = 0; r >= 0 && k < MIN(x->failing, (unsigned)CLUSTER_UFS_NODES_LISTED); k++)
+                        r = append(nodes, json_object_new_string(x->failing_nodes[k]));
+                if (r >= 0)
+                        r = add(o, "failing_nodes", TAKE_PTR(nodes));
+                else
+                        json_object_put(nodes);
+                if (r >= 0 && x->failing > 0)
+                        r = add(o, "error_code", json_object_new_string(x->error_code));
+                if (r >= 0 && x->failing > 0)
+                        r = add(o, "message", json_object_new_string(x->message));
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
 /* Everything of the /v1/cluster answer but "nodes", in the order docs/api.md shows. */
 /* "csi": the csi.probe checks of the fresh nodes, counted like ready pods. */
 static int csi_json(const ClusterSummary *s, json_object **ret) {
@@ -568,6 +606,12 @@ static int cluster_head_json(const ClusterSummary *s, const EtcdSummary *etcd, M
                 r = cluster_metrics_json(&s->metrics, metrics, &m);
                 if (r >= 0)
                         r = add(o, "metrics", m);
+        }
+        if (r >= 0) {
+                json_object *u = NULL;
+                r = ufs_summary_json(&s->ufs, &u);
+                if (r >= 0)
+                        r = add(o, "ufs", u);
         }
         if (r >= 0 && etcd) {
                 json_object *e = NULL;

@@ -852,6 +852,48 @@ static void logs_add(LogsSummary *l, const char *node, const Vigil__CheckResult 
         l->n_failing = MIN(l->n_failing + 1, (size_t)CLUSTER_LOGS_LISTED);
 }
 
+UfsScope ufs_root_scope(const UfsRootSummary *r) {
+        if (r->failing == 0)
+                return UFS_SCOPE_NONE;
+        return r->failing == r->nodes ? UFS_SCOPE_CLUSTER : UFS_SCOPE_NODE;
+}
+
+const char *ufs_scope_to_string(UfsScope s) {
+        static const char *const names[] = {"none", "node", "cluster"};
+        return s >= 0 && (size_t)s < ELEMENTSOF(names) ? names[s] : "none";
+}
+
+/* Counts one ufs.reachability check (target: the UFS root) of node. */
+static void ufs_add(UfsSummary *u, const char *node, const Vigil__CheckResult *c) {
+        const char *target = strempty(c->target);
+        VigilStatus st = vigil_status_from_proto(c->status);
+        UfsRootSummary *r = NULL;
+
+        for (size_t i = 0; i < u->n && !r; i++)
+                if (streq(u->roots[i].target, target))
+                        r = &u->roots[i];
+        if (!r) {
+                if (u->n == CLUSTER_UFS_ROOTS) {
+                        u->dropped++;
+                        return;
+                }
+                r = &u->roots[u->n++];
+                *r = (UfsRootSummary){.target = target};
+        }
+        r->nodes++;
+        if (st == VIGIL_WARN)
+                r->slow++;
+        if (st != VIGIL_CRIT && st != VIGIL_UNKNOWN)
+                return;
+        if (r->failing < CLUSTER_UFS_NODES_LISTED)
+                r->failing_nodes[r->failing] = node;
+        if (r->failing == 0) {
+                r->error_code = strempty(c->error_code);
+                r->message = strempty(c->message);
+        }
+        r->failing++;
+}
+
 /* Adds what the node of ref contributes to the families of s (nodes) and to its check families. */
 static int summarize_families(
         ClusterSummary *s, size_t *n_alloc, size_t *n_checks_alloc, const NodeRef *ref) {
@@ -900,6 +942,8 @@ int cluster_summarize(const NodeRef *refs, size_t n, ClusterSummary *ret) {
                                         vigil_status_from_proto(v->report->checks[j]->status) == VIGIL_OK;
                         } else if (streq(v->report->checks[j]->name, "logs.errors"))
                                 logs_add(&s.logs, v->report->node, v->report->checks[j]);
+                        else if (streq(v->report->checks[j]->name, "ufs.reachability"))
+                                ufs_add(&s.ufs, v->report->node, v->report->checks[j]);
                 r = summarize_families(&s, &n_alloc, &n_checks_alloc, &refs[i]);
                 if (r >= 0 && !refs[i].stale && v->metrics_endpoints > 0)
                         r = metrics_summary_add_report(&s.metrics, v->report);

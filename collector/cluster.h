@@ -190,6 +190,37 @@ typedef struct LogsSummary {
         size_t n_failing;
 } LogsSummary;
 
+/*
+ * `ufs`: the ufs.reachability checks of the fresh nodes, per UFS root. A root that fails from every
+ * node that looks at it is a cluster problem (the UFS, its credentials, the bucket); failing from some
+ * nodes only, a problem of those nodes (their network, DNS, credentials).
+ */
+#define CLUSTER_UFS_ROOTS 16
+#define CLUSTER_UFS_NODES_LISTED 5
+typedef enum UfsScope {
+        UFS_SCOPE_NONE, /* reachable from every node */
+        UFS_SCOPE_NODE, /* failing from some nodes */
+        UFS_SCOPE_CLUSTER, /* failing from every node */
+} UfsScope;
+
+typedef struct UfsRootSummary {
+        const char *target; /* the root URI; borrowed from a view of the snapshot, like every string here */
+        unsigned nodes; /* fresh nodes that look at it */
+        unsigned slow; /* of those, WARN */
+        unsigned failing; /* CRIT or UNKNOWN */
+        const char *failing_nodes[CLUSTER_UFS_NODES_LISTED]; /* the first ones, by node name */
+        const char *error_code, *message; /* of the first failing node */
+} UfsRootSummary;
+
+typedef struct UfsSummary {
+        UfsRootSummary roots[CLUSTER_UFS_ROOTS]; /* in the order first met */
+        size_t n;
+        size_t dropped; /* roots beyond CLUSTER_UFS_ROOTS, not summarized */
+} UfsSummary;
+
+UfsScope ufs_root_scope(const UfsRootSummary *r);
+const char *ufs_scope_to_string(UfsScope s);
+
 typedef struct ClusterSummary {
         const char *cluster; /* a cluster name reported by the nodes ("" when none) */
         VigilStatus status; /* worst node status; UNKNOWN when there are no nodes */
@@ -205,6 +236,7 @@ typedef struct ClusterSummary {
         FamilyCount *check_families;
         size_t n_check_families;
         MetricsSummary metrics; /* the metrics checks of the fresh nodes */
+        UfsSummary ufs;
 } ClusterSummary;
 
 /* Aggregates a snapshot. ret borrows strings from refs, which must outlive it. */

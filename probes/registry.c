@@ -3,11 +3,13 @@
 #include "fuse/fuse-probe.h"
 #include "metrics/metrics-probe.h"
 #include "probe.h"
+#include "ufs/ufs-probe.h"
 
 const ProbeOps *const probe_registry[] = {
         &fuse_probe_ops,
         &csi_probe_ops,
         &metrics_probe_ops,
+        &ufs_probe_ops,
         NULL,
 };
 

@@ -125,6 +125,57 @@ static void print_logs(json_object *cluster, FILE *f) {
         fputc('\n', f);
 }
 
+/*
+ * One line per UFS root the agents look at, saying whose problem a failure is:
+ * "ufs: s3://b/p reachable from 3 of 3 nodes",
+ * "ufs: s3://b/p failing from all 3 nodes: a cluster problem (NoSuchBucket: ...)",
+ * "ufs: s3://b/p failing from 1 of 3 nodes: a problem of node-b (AccessDenied: ...)".
+ */
+static void print_ufs(json_object *cluster, FILE *f) {
+        json_object *roots = ctl_get_array(cluster, "ufs");
+        size_t n = roots ? json_object_array_length(roots) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *u = json_object_array_get_idx(roots, i),
+                            *nodes = ctl_get_array(u, "failing_nodes");
+                int64_t total = json_get_int(u, "nodes", 0), failing = json_get_int(u, "failing", 0),
+                        slow = json_get_int(u, "slow", 0);
+                const char *target = json_get_string(u, "target", "?"),
+                           *scope = json_get_string(u, "scope", "");
+
+                if (failing == 0) {
+                        fprintf(f, "ufs: %s reachable from %" PRId64 " of %" PRId64 " node%s", target, total,
+                                total, ctl_plural(total));
+                        if (slow > 0)
+                                fprintf(f, " (%" PRId64 " slow)", slow);
+                        fputc('\n', f);
+                        continue;
+                }
+                if (streq(scope, "cluster") && total == 1)
+                        fprintf(f, "ufs: %s failing from the only node: a cluster problem", target);
+                else if (streq(scope, "cluster"))
+                        fprintf(f, "ufs: %s failing from all %" PRId64 " nodes: a cluster problem", target,
+                                total);
+                else {
+                        fprintf(f, "ufs: %s failing from %" PRId64 " of %" PRId64 " nodes: a problem of ",
+                                target, failing, total);
+                        size_t listed = nodes ? json_object_array_length(nodes) : 0;
+                        for (size_t k = 0; k < listed; k++)
+                                fprintf(f, "%s%s", k ? ", " : "",
+                                        json_object_get_string(json_object_array_get_idx(nodes, k)));
+                        if ((int64_t)listed < failing)
+                                fprintf(f, " and %" PRId64 " more", failing - (int64_t)listed);
+                }
+                const char *msg = json_get_string(u, "message", ""), *after = startswith(msg, target);
+                /* the check's message names the UFS, which the line already did */
+                if (after && startswith(after, ": "))
+                        msg = after + 2;
+                if (*msg)
+                        fprintf(f, " (%s)", msg);
+                fputc('\n', f);
+        }
+}
+
 /* " (S3 503, S3 500, ...)": the UFS and code of the first three unexpected errors (highest first). */
 static void print_error_codes(json_object *errors, FILE *f) {
         size_t n = errors ? json_object_array_length(errors) : 0, shown = 0;
@@ -299,6 +350,7 @@ int ctl_status_render(json_object *cluster, unsigned max_nodes, bool color, FILE
         print_etcd(cluster, color, f);
         print_logs(cluster, f);
         print_metrics(cluster, f);
+        print_ufs(cluster, f);
         print_families(cluster, f);
         r = print_failing_nodes(cluster, max_nodes, color, f);
         return r < 0 ? r : status;

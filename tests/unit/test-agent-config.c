@@ -10,6 +10,7 @@
 #include "agent-config.h"
 #include "fuse/fuse-probe.h"
 #include "metrics/metrics-probe.h"
+#include "ufs/ufs-probe.h"
 
 /* Loads argv (NULL-terminated); returns r and the error line (caller frees). */
 static int load(AgentConfig *c, char **ret_error, ...) {
@@ -325,9 +326,55 @@ static void metrics_section_errors_say_what_to_do(void **state) {
         free(err);
 }
 
+static void ufs_roots_are_one_spelling_with_their_section_settings(void **state) {
+        AgentConfig c;
+        char *err;
+        char *path = test_write_temp("[ufs s3a://bucket/data]\nendpoint = http://minio:9000\n"
+                                     "access_key = K\nsecret_key = S\nlatency_warn = 500ms\n");
+
+        /* s3a:// and a trailing '/' are the same root as the section's */
+        assert_int_equal(load(&c, &err, "--config", path, "--ufs", "s3://bucket/data/", NULL), 0);
+        assert_int_equal(c.n_targets, 1);
+        assert_ptr_equal(c.targets[0].ops, &ufs_probe_ops);
+        assert_string_equal(c.targets[0].target, "s3://bucket/data");
+        const UfsProbeSettings *s = c.targets[0].settings;
+        assert_string_equal(s->endpoint, "http://minio:9000");
+        assert_int_equal(s->latency_warn, 500 * USEC_PER_MSEC);
+        assert_int_equal(c.targets[0].timeout, 4 * USEC_PER_SEC); /* request_timeout + 1 s */
+        agent_config_done(&c);
+        unlink(path);
+        free(path);
+}
+
+static void ufs_errors_say_what_is_wrong(void **state) {
+        AgentConfig c;
+        char *err;
+
+        assert_int_equal(load(&c, &err, "--ufs", "hdfs://nn:8020/x", NULL), -EINVAL);
+        assert_non_null(strstr(err, "bad value for 'ufs' (--ufs): hdfs://nn:8020/x: unsupported scheme"));
+        free(err);
+        assert_int_equal(load(&c, &err, "--ufs", "s3://Bad_Bucket", NULL), -EINVAL);
+        assert_non_null(strstr(err, "not a valid bucket name"));
+        free(err);
+
+        char *path = test_write_temp("[ufs s3://bucket/x]\naddressing = sideways\n");
+        assert_int_equal(load(&c, &err, "--config", path, NULL), -EINVAL);
+        assert_non_null(strstr(err, "'addressing' must be auto, path or virtual"));
+        free(err);
+        unlink(path);
+        free(path);
+
+        /* the default deadline (request_timeout + 1 s = 4 s) must fit in the interval */
+        assert_int_equal(load(&c, &err, "--ufs", "/mnt/nfs", "--interval", "2s", NULL), -EINVAL);
+        assert_non_null(strstr(err, "'timeout' of ufs file:///mnt/nfs"));
+        free(err);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(flags_set_values_and_defaults_fill_the_rest),
+                cmocka_unit_test(ufs_roots_are_one_spelling_with_their_section_settings),
+                cmocka_unit_test(ufs_errors_say_what_is_wrong),
                 cmocka_unit_test(timeout_not_below_interval_is_rejected_naming_the_key),
                 cmocka_unit_test(default_timeout_stays_inside_a_short_interval),
                 cmocka_unit_test(bad_duration_names_key_and_flag),

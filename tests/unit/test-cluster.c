@@ -284,13 +284,23 @@ typedef struct LogCheck {
         int64_t errors, warnings;
 } LogCheck;
 
+/* Applies report r (packed and unpacked again, as the collector receives it) at t_s. */
+static void apply_packed(Fixture *f, const Vigil__NodeReport *r, int t_s) {
+        uint8_t buf[4096];
+        assert_true(vigil__node_report__get_packed_size(r) <= sizeof(buf));
+        size_t size = vigil__node_report__pack(r, buf);
+        ClusterReport item = {
+                .report = vigil__node_report__unpack(NULL, size, buf), .raw = buf, .raw_size = size};
+        assert_int_equal(
+                cluster_apply(f->cluster, &item, 1, T0_MONO + t_s * USEC_PER_SEC, T0_MS + t_s * 1000LL), 0);
+}
+
 /* Applies a report of node at t_s whose checks are one logs.errors check per source. */
 static void apply_log_checks(
         Fixture *f, const char *node, uint64_t seq, int t_s, size_t n, const LogCheck *lc) {
         Vigil__NodeReport r = VIGIL__NODE_REPORT__INIT;
         Vigil__CheckResult c[4], *p[4];
         Vigil__Detail d[4][2], *dp[4][2];
-        uint8_t buf[2048];
 
         assert_true(n <= 4);
         r.node = (char *)node;
@@ -315,11 +325,7 @@ static void apply_log_checks(
         }
         r.checks = p;
         r.n_checks = n;
-        size_t size = vigil__node_report__pack(&r, buf);
-        ClusterReport item = {
-                .report = vigil__node_report__unpack(NULL, size, buf), .raw = buf, .raw_size = size};
-        assert_int_equal(
-                cluster_apply(f->cluster, &item, 1, T0_MONO + t_s * USEC_PER_SEC, T0_MS + t_s * 1000LL), 0);
+        apply_packed(f, &r, t_s);
 }
 
 static void test_logs_summary_counts_the_sources_of_fresh_nodes(void **state) {
@@ -1084,6 +1090,94 @@ static void test_exposition_leaves_out_what_is_not_known(void **state) {
         assert_null(strstr(text, "vigil_cluster_ufs_errors_per_second{"));
 }
 
+/* ---- UFS reachability across nodes ---- */
+
+/* Applies a report of node at t_s with one ufs.reachability check of uri. */
+static void apply_ufs_check(Fixture *f, const char *node, uint64_t seq, int t_s, const char *uri,
+        const char *status, const char *code, const char *message) {
+        Vigil__NodeReport r = VIGIL__NODE_REPORT__INIT;
+        Vigil__CheckResult c = VIGIL__CHECK_RESULT__INIT, *p = &c;
+
+        r.node = (char *)node;
+        r.boot_id = (char *)"b1";
+        r.seq = seq;
+        r.interval_ms = 1000;
+        c.name = (char *)"ufs.reachability";
+        c.target = (char *)uri;
+        c.status = vigil_status_to_proto(vigil_status_from_string(status));
+        c.error_code = (char *)code;
+        c.message = (char *)message;
+        r.checks = &p;
+        r.n_checks = 1;
+        apply_packed(f, &r, t_s);
+}
+
+static json_object *ufs_root(json_object *cluster, const char *uri) {
+        json_object *roots;
+        assert_true(json_object_object_get_ex(cluster, "ufs", &roots));
+        for (size_t i = 0; i < json_object_array_length(roots); i++) {
+                json_object *u = json_object_array_get_idx(roots, i);
+                if (streq(json_get_string(u, "target", ""), uri))
+                        return u;
+        }
+        fail_msg("no ufs entry for %s", uri);
+        return NULL;
+}
+
+static void test_ufs_failing_from_every_node_is_a_cluster_problem_from_some_a_node_problem(void **state) {
+        Fixture *f = *state;
+        json_object *o = NULL;
+        const char *data = "s3://bucket/data", *logs = "s3://logs-bucket/x", *nfs = "file:///mnt/nfs";
+
+        /* data: fails from node-b only; logs: from both; nfs: fine, one node slow */
+        apply_ufs_check(f, "node-a", 1, 10, data, "OK", "", "s3://bucket/data reachable in 5 ms");
+        apply_ufs_check(
+                f, "node-b", 1, 10, data, "CRIT", "ECONNREFUSED", "s3://bucket/data: connection refused");
+        apply_ufs_check(
+                f, "node-a", 2, 10, logs, "CRIT", "NoSuchBucket", "s3://logs-bucket/x: NoSuchBucket: gone");
+        apply_ufs_check(
+                f, "node-b", 2, 10, logs, "CRIT", "NoSuchBucket", "s3://logs-bucket/x: NoSuchBucket: gone");
+        apply_ufs_check(f, "node-c", 1, 10, nfs, "WARN", "SLOW", "slow");
+        /* a stale node's failure is old news */
+        apply_ufs_check(f, "node-d", 1, 0, nfs, "CRIT", "HUNG", "hung");
+        assert_int_equal(cluster_sweep(f->cluster, T0_MONO + 10 * USEC_PER_SEC, T0_MS + 10000), 1);
+
+        assert_int_equal(
+                api_cluster(f->cluster, NULL, NULL, false, T0_MONO + 10 * USEC_PER_SEC, T0_MS + 10000, &o),
+                0);
+        o = reparse(o);
+        /* each node's report replaced the one before: node-a and node-b now look at logs only */
+        json_object *u = ufs_root(o, logs);
+        assert_int_equal(json_get_int(u, "nodes", -1), 2);
+        assert_int_equal(json_get_int(u, "failing", -1), 2);
+        assert_string_equal(json_get_string(u, "scope", ""), "cluster");
+        assert_string_equal(json_get_string(u, "error_code", ""), "NoSuchBucket");
+        u = ufs_root(o, nfs);
+        assert_int_equal(json_get_int(u, "nodes", -1), 1);
+        assert_int_equal(json_get_int(u, "slow", -1), 1);
+        assert_string_equal(json_get_string(u, "scope", ""), "none");
+        json_object_put(o);
+
+        /* node-a sees data fine again, node-b does not: a problem of node-b */
+        apply_ufs_check(f, "node-a", 3, 11, data, "OK", "", "ok");
+        apply_ufs_check(
+                f, "node-b", 3, 11, data, "CRIT", "ECONNREFUSED", "s3://bucket/data: connection refused");
+        assert_int_equal(
+                api_cluster(f->cluster, NULL, NULL, false, T0_MONO + 11 * USEC_PER_SEC, T0_MS + 11000, &o),
+                0);
+        o = reparse(o);
+        u = ufs_root(o, data);
+        assert_int_equal(json_get_int(u, "nodes", -1), 2);
+        assert_int_equal(json_get_int(u, "failing", -1), 1);
+        assert_string_equal(json_get_string(u, "scope", ""), "node");
+        json_object *nodes = json_object_object_get(u, "failing_nodes");
+        assert_int_equal(json_object_array_length(nodes), 1);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(nodes, 0)), "node-b");
+        assert_string_equal(json_get_string(u, "message", ""), "s3://bucket/data: connection refused");
+        json_object_put(o);
+        assert_stream_matches_json(f, T0_MONO + 11 * USEC_PER_SEC, T0_MS + 11000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_empty_cluster_is_unknown, setup, teardown),
@@ -1109,6 +1203,9 @@ int main(void) {
                         test_history_record_writes_fresh_nodes_and_the_cluster, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_api_metrics_of_cluster_and_node, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exposition_is_the_contract, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_ufs_failing_from_every_node_is_a_cluster_problem_from_some_a_node_problem,
+                        setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_exposition_leaves_out_what_is_not_known, setup, teardown),
         };

@@ -201,6 +201,41 @@ static void test_status_shows_the_metrics_line(void **state) {
         assert_null(strstr(screen, "metrics:"));
 }
 
+static void test_status_says_whose_problem_a_failing_ufs_is(void **state) {
+        int s;
+        _cleanup_(freep) char *screen = render(
+                "{\"status\": \"CRIT\", \"agents\": {\"ready\": 3, \"expected\": 3, \"percent\": 100},"
+                " \"ufs\": ["
+                "  {\"target\": \"s3://bucket/data\", \"nodes\": 3, \"failing\": 0, \"slow\": 1, \"scope\": "
+                "\"none\","
+                "   \"failing_nodes\": []},"
+                "  {\"target\": \"s3://logs\", \"nodes\": 3, \"failing\": 3, \"slow\": 0, \"scope\": "
+                "\"cluster\","
+                "   \"failing_nodes\": [\"a\", \"b\", \"c\"], \"error_code\": \"NoSuchBucket\","
+                "   \"message\": \"s3://logs: NoSuchBucket: The specified bucket does not exist\"},"
+                "  {\"target\": \"file:///mnt/nfs\", \"nodes\": 8, \"failing\": 6, \"slow\": 0, \"scope\": "
+                "\"node\","
+                "   \"failing_nodes\": [\"n1\", \"n2\", \"n3\", \"n4\", \"n5\"], \"error_code\": \"HUNG\","
+                "   \"message\": \"file:///mnt/nfs did not answer: the look hung for 4.0 s\"},"
+                "  {\"target\": \"s3://one\", \"nodes\": 1, \"failing\": 1, \"slow\": 0, \"scope\": "
+                "\"cluster\","
+                "   \"failing_nodes\": [\"a\"], \"message\": \"\"}]}",
+                20, &s);
+
+        assert_true(has_line(screen, "ufs: s3://bucket/data reachable from 3 of 3 nodes (1 slow)"));
+        assert_true(has_line(screen,
+                "ufs: s3://logs failing from all 3 nodes: a cluster problem (NoSuchBucket: The specified "
+                "bucket does not exist)"));
+        assert_true(has_line(screen,
+                "ufs: file:///mnt/nfs failing from 6 of 8 nodes: a problem of n1, n2, n3, n4, n5 and 1 more "
+                "(file:///mnt/nfs did not answer: the look hung for 4.0 s)"));
+        assert_true(has_line(screen, "ufs: s3://one failing from the only node: a cluster problem"));
+        free(screen);
+        /* no agent looks at a UFS: no line */
+        screen = render(cluster_ok, 20, &s);
+        assert_null(strstr(screen, "ufs:"));
+}
+
 static void test_numbers_read_like_an_operator_writes_them(void **state) {
         char buf[64];
 
@@ -328,6 +363,7 @@ int main(void) {
                 cmocka_unit_test(test_status_all_ok_says_so),
                 cmocka_unit_test(test_status_exit_code_is_the_cluster_status),
                 cmocka_unit_test(test_status_answer_without_status_is_an_error),
+                cmocka_unit_test(test_status_says_whose_problem_a_failing_ufs_is),
                 cmocka_unit_test(test_exit_code_follows_nagios),
                 cmocka_unit_test(test_nodes_exit_code_is_the_worst_node),
                 cmocka_unit_test(test_answer_that_is_not_one_json_object_is_rejected),
