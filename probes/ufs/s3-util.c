@@ -13,18 +13,6 @@
 
 /* ---------------------------------------------------------------------------------- helpers */
 
-static int reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static int reason(char **ret_reason, const char *fmt, ...) {
-        if (ret_reason) {
-                va_list ap;
-                va_start(ap, fmt);
-                if (vasprintf(ret_reason, fmt, ap) < 0)
-                        *ret_reason = NULL;
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
 /* Overwrites a secret before it is freed, so that it does not linger in freed heap. */
 static char *secret_free(char *s) {
         if (s)
@@ -232,7 +220,7 @@ static int credentials_from_profile(const Profile *p, const char *path, const ch
         if (!p->found || (!p->access_key && !p->secret_key))
                 return 0;
         if (!p->access_key || !p->secret_key)
-                return reason(ret_reason, "profile \"%s\" in %s has %s but no %s", name, path,
+                return ufs_reason(ret_reason, -EINVAL, "profile \"%s\" in %s has %s but no %s", name, path,
                         p->access_key ? "aws_access_key_id" : "aws_secret_access_key",
                         p->access_key ? "aws_secret_access_key" : "aws_access_key_id");
         if (asprintf(&source, "%s [%s]", path, name) < 0)
@@ -249,7 +237,7 @@ static int credentials_find(const UfsOptions *o, S3Credentials *c, char **ret_re
 
         if (o->access_key || o->secret_key) {
                 if (isempty(o->access_key) || isempty(o->secret_key))
-                        return reason(ret_reason, "an S3 %s was given without the %s",
+                        return ufs_reason(ret_reason, -EINVAL, "an S3 %s was given without the %s",
                                 isempty(o->access_key) ? "secret key" : "access key",
                                 isempty(o->access_key) ? "access key" : "secret key");
                 return credentials_set(c, o->access_key, o->secret_key, o->session_token, "options");
@@ -259,7 +247,7 @@ static int credentials_find(const UfsOptions *o, S3Credentials *c, char **ret_re
                 const char *id = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
                 if (id || secret) {
                         if (!id || !secret)
-                                return reason(ret_reason, "%s is set but %s is not",
+                                return ufs_reason(ret_reason, -EINVAL, "%s is set but %s is not",
                                         id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                                         id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
                         return credentials_set(
@@ -281,8 +269,8 @@ static int credentials_find(const UfsOptions *o, S3Credentials *c, char **ret_re
                 if (cred_r == -ENOMEM)
                         return cred_r;
                 if (cred_r < 0 && o->credentials_file)
-                        return reason(ret_reason, "cannot read the credentials file %s: %s", cred_path,
-                                strerror(-cred_r));
+                        return ufs_reason(ret_reason, -EINVAL, "cannot read the credentials file %s: %s",
+                                cred_path, strerror(-cred_r));
                 if (cred_r >= 0) {
                         r = credentials_from_profile(&cp, cred_path, name, o, c, ret_reason);
                         if (r != 0)
@@ -301,10 +289,11 @@ static int credentials_find(const UfsOptions *o, S3Credentials *c, char **ret_re
         }
 
         if (named && !cp.found && !fp.found)
-                return reason(ret_reason, "S3 credentials: profile \"%s\" not found in %s (%s) nor %s (%s)",
-                        name, strempty(cred_path), cred_r < 0 ? strerror(-cred_r) : "no such profile",
+                return ufs_reason(ret_reason, -EINVAL,
+                        "S3 credentials: profile \"%s\" not found in %s (%s) nor %s (%s)", name,
+                        strempty(cred_path), cred_r < 0 ? strerror(-cred_r) : "no such profile",
                         strempty(config_path), config_r < 0 ? strerror(-config_r) : "no such profile");
-        return reason(ret_reason,
+        return ufs_reason(ret_reason, -EINVAL,
                 "no S3 credentials: none in the options, AWS_ACCESS_KEY_ID is not set%s, and profile \"%s\" "
                 "has no keys in %s (%s)",
                 o->profile ? " (or not used, a profile was named)" : "", name, strempty(cred_path),
@@ -347,8 +336,8 @@ int s3_region_resolve(const UfsOptions *o, char **ret_region, char **ret_reason)
                 region = p.region ?: "us-east-1";
         }
         if (!region_ok(region))
-                return reason(
-                        ret_reason, "invalid S3 region \"%s\" (letters, digits, '-', '_', '.')", region);
+                return ufs_reason(ret_reason, -EINVAL,
+                        "invalid S3 region \"%s\" (letters, digits, '-', '_', '.')", region);
         char *copy = strdup(region);
         if (!copy)
                 return -ENOMEM;
@@ -510,15 +499,15 @@ int s3_target_new(const char *endpoint, const char *region, const char *bucket, 
                 curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
                 curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
                 !(streq(scheme, "http") || streq(scheme, "https")))
-                return reason(ret_reason,
+                return ufs_reason(ret_reason, -EINVAL,
                         "invalid S3 endpoint \"%s\" (expected http://host[:port] or https://...)", endpoint);
         (void)curl_url_get(h, CURLUPART_PORT, &port, 0);
         (void)curl_url_get(h, CURLUPART_PATH, &path, 0);
         (void)curl_url_get(h, CURLUPART_QUERY, &query, 0);
         (void)curl_url_get(h, CURLUPART_USER, &user, 0);
         if (query || user)
-                return reason(
-                        ret_reason, "invalid S3 endpoint \"%s\": no query or user name allowed", endpoint);
+                return ufs_reason(ret_reason, -EINVAL,
+                        "invalid S3 endpoint \"%s\": no query or user name allowed", endpoint);
 
         size_t pl = path ? strlen(path) : 0;
         while (pl > 0 && path[pl - 1] == '/')

@@ -146,16 +146,27 @@ static void file_close(Ufs *u) {
 
 /* ---------------------------------------------------------------------------------- stat */
 
+/* What every operation starts with: path in its "*at()" spelling and the root opened (made first
+ * when create). */
+static int file_begin(Ufs *u, const char *path, bool create, char **ret_path, int *ret_root_fd) {
+        _cleanup_(freep) char *p = NULL;
+        int r = path_normalize(path, &p);
+        if (r < 0)
+                return r;
+        r = root_open(u, create, ret_root_fd);
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(p);
+        return 0;
+}
+
 static int file_stat(Ufs *u, const char *path, UfsStat *ret) {
         _cleanup_(freep) char *p = NULL;
         _cleanup_(closep) int dfd = -EBADF;
         struct stat st;
         int r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        r = root_open(u, false, &dfd);
+        r = file_begin(u, path, false, &p, &dfd);
         if (r < 0)
                 return r;
         if (fstatat(dfd, at_path(p), &st, 0) < 0)
@@ -283,12 +294,8 @@ static int file_create(
         _cleanup_(closep) int dfd = -EBADF;
         int fd = -EBADF, r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        if (isempty(p))
-                return fail_path(u, -EISDIR, "create", p);
-        r = root_open(u, make_parents, &dfd);
+        /* ufs.c refuses the root ("") as a file */
+        r = file_begin(u, path, make_parents, &p, &dfd);
         if (r < 0)
                 return r;
         const char *slash = strrchr(p, '/');
@@ -323,10 +330,7 @@ static int file_read(
         struct stat st;
         int r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        r = root_open(u, false, &dfd);
+        r = file_begin(u, path, false, &p, &dfd);
         if (r < 0)
                 return r;
         /* O_NONBLOCK: a FIFO left in the tree must not block the open for ever */
@@ -379,12 +383,8 @@ static int file_delete_file(Ufs *u, const char *path) {
         _cleanup_(closep) int dfd = -EBADF;
         int r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        if (isempty(p))
-                return fail_path(u, -EISDIR, "delete", p);
-        r = root_open(u, false, &dfd);
+        /* ufs.c refuses the root ("") as a file */
+        r = file_begin(u, path, false, &p, &dfd);
         if (r < 0)
                 return r;
         /* Linux answers EISDIR for a directory, as the contract wants */
@@ -406,29 +406,43 @@ static int entry_is_dir(int dfd, const struct dirent *de, bool *ret) {
         return 0;
 }
 
+/* Makes fd (a directory, owned) a DIR; on failure fd is closed and the failure recorded, the
+ * operation named what ("list") on rel. */
+static int dir_from_fd(Ufs *u, int fd, const char *what, const char *rel, DIR **ret) {
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return fail_path(u, r, what, rel);
+        }
+        *ret = d;
+        return 0;
+}
+
+/* The next entry of d other than "." and "..": 1 and *ret, 0 at the end, or the recorded failure. */
+static int dir_next(Ufs *u, DIR *d, const char *what, const char *rel, struct dirent **ret) {
+        for (;;) {
+                errno = 0;
+                struct dirent *de = readdir(d);
+                if (!de)
+                        return errno != 0 ? fail_path(u, -errno, what, rel) : 0;
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                *ret = de;
+                return 1;
+        }
+}
+
 /*
  * Removes everything in the directory fd (owned, closed here); rel names it relative to the root for
  * messages. Directories are entered with O_NOFOLLOW: a symlink is removed, never what it points to.
  */
 static int remove_contents(Ufs *u, int fd, const char *rel) {
-        _cleanup_(closedirp) DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                safe_close(fd);
-                return fail_path(u, r, "read directory", rel);
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int k = dir_from_fd(u, fd, "read directory", rel, &d);
 
-        for (;;) {
-                errno = 0;
-                struct dirent *de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return fail_path(u, -errno, "read directory", rel);
-                        return 0;
-                }
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-
+        while (k >= 0 && (k = dir_next(u, d, "read directory", rel, &de)) > 0) {
                 _cleanup_(freep) char *child = ufs_path_join(rel, de->d_name);
                 bool is_dir = false;
                 int r;
@@ -452,6 +466,7 @@ static int remove_contents(Ufs *u, int fd, const char *rel) {
                 if (unlinkat(dirfd(d), de->d_name, is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
                         return fail_path(u, -errno, "delete", child);
         }
+        return k;
 }
 
 static int file_delete_dir(Ufs *u, const char *path, bool recursive) {
@@ -460,10 +475,7 @@ static int file_delete_dir(Ufs *u, const char *path, bool recursive) {
         const char *root = file_of(u)->root;
         int r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        r = root_open(u, false, &dfd);
+        r = file_begin(u, path, false, &p, &dfd);
         if (r < 0)
                 return r;
 
@@ -517,24 +529,11 @@ static int file_mkdirs(Ufs *u, const char *path, bool parents) {
  * to (as ufs_stat() sees it, a dangling one as a file) but never descended into.
  */
 static int list_dir(Ufs *u, int fd, const char *prefix, const char *rel, bool recursive, UfsList *l) {
-        _cleanup_(closedirp) DIR *d = fdopendir(fd);
-        if (!d) {
-                int r = -errno;
-                safe_close(fd);
-                return fail_path(u, r, "list", rel);
-        }
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int k = dir_from_fd(u, fd, "list", rel, &d);
 
-        for (;;) {
-                errno = 0;
-                struct dirent *de = readdir(d);
-                if (!de) {
-                        if (errno != 0)
-                                return fail_path(u, -errno, "list", rel);
-                        return 0;
-                }
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-
+        while (k >= 0 && (k = dir_next(u, d, "list", rel, &de)) > 0) {
                 _cleanup_(freep) char *name = ufs_path_join(prefix, de->d_name);
                 _cleanup_(freep) char *child = ufs_path_join(rel, de->d_name);
                 struct stat st;
@@ -569,6 +568,7 @@ static int list_dir(Ufs *u, int fd, const char *prefix, const char *rel, bool re
                                 return r;
                 }
         }
+        return k;
 }
 
 static int file_list(Ufs *u, const char *path, bool recursive, UfsList *ret) {
@@ -577,10 +577,7 @@ static int file_list(Ufs *u, const char *path, bool recursive, UfsList *ret) {
         UfsList l = {};
         int fd, r;
 
-        r = path_normalize(path, &p);
-        if (r < 0)
-                return r;
-        r = root_open(u, false, &dfd);
+        r = file_begin(u, path, false, &p, &dfd);
         if (r < 0)
                 return r;
         fd = openat(dfd, at_path(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

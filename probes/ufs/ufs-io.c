@@ -278,18 +278,6 @@ void ufs_io_summary_done(UfsIoSummary *s) {
 
 /* ---------------------------------------------------------------------------------- the run */
 
-static int io_reason(char **ret_reason, int r, const char *fmt, ...) _printf_(3, 4);
-static int io_reason(char **ret_reason, int r, const char *fmt, ...) {
-        if (ret_reason) {
-                va_list ap;
-                va_start(ap, fmt);
-                if (vasprintf(ret_reason, fmt, ap) < 0)
-                        *ret_reason = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
 static void threads_free(IoThread *threads, unsigned n) {
         if (!threads)
                 return;
@@ -321,7 +309,7 @@ int ufs_io_run(const UfsUri *root, const UfsOptions *uo, const UfsIoOptions *o, 
         opts.threads = opts.threads ?: UFS_IO_DEFAULT_THREADS;
         opts.io_size = opts.io_size ?: UFS_IO_DEFAULT_SIZE;
         if (opts.threads > UFS_IO_MAX_THREADS)
-                return io_reason(
+                return ufs_reason(
                         ret_reason, -EINVAL, "%u threads is more than %u", opts.threads, UFS_IO_MAX_THREADS);
 
         _cleanup_(ufs_closep) Ufs *main_ufs = NULL;
@@ -335,7 +323,7 @@ int ufs_io_run(const UfsUri *root, const UfsOptions *uo, const UfsIoOptions *o, 
                 (unsigned)(now_usec(CLOCK_MONOTONIC) ^ (usec_t)getpid() << 16) & 0xffffffffu);
         r = ufs_mkdirs(main_ufs, run_dir, true);
         if (r < 0)
-                return io_reason(ret_reason, r, "cannot make the test directory %s: %s", run_dir,
+                return ufs_reason(ret_reason, r, "cannot make the test directory %s: %s", run_dir,
                         ufs_error(main_ufs));
 
         _cleanup_(freep) Pattern *pattern = malloc(sizeof(Pattern));

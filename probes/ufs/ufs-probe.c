@@ -62,30 +62,19 @@ static void ufs_settings_done(void *p) {
         config_free_fields(ufs_probe_options, ELEMENTSOF(ufs_probe_options), p);
 }
 
-static int reason(char **ret_reason, const char *format, ...) _printf_(2, 3);
-static int reason(char **ret_reason, const char *format, ...) {
-        va_list ap;
-        int r;
-        if (!ret_reason)
-                return -EINVAL;
-        va_start(ap, format);
-        r = vasprintf(ret_reason, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -EINVAL;
-}
-
 static int ufs_settings_check(const char *target, const void *p, char **ret_reason) {
         const UfsProbeSettings *s = p;
         if (ufs_addressing_from_string(s->addressing) < 0)
-                return reason(ret_reason, "'addressing' must be auto, path or virtual");
+                return ufs_reason(ret_reason, -EINVAL, "'addressing' must be auto, path or virtual");
         if (s->request_timeout == 0)
-                return reason(ret_reason, "'request_timeout' must be more than 0");
+                return ufs_reason(ret_reason, -EINVAL, "'request_timeout' must be more than 0");
         if (s->endpoint && !startswith(s->endpoint, "http://") && !startswith(s->endpoint, "https://"))
-                return reason(ret_reason, "'endpoint' %s is not an http:// or https:// URL", s->endpoint);
+                return ufs_reason(
+                        ret_reason, -EINVAL, "'endpoint' %s is not an http:// or https:// URL", s->endpoint);
         if (!!s->access_key != !!s->secret_key)
-                return reason(ret_reason, "'access_key' and 'secret_key' go together");
+                return ufs_reason(ret_reason, -EINVAL, "'access_key' and 'secret_key' go together");
         if (ufs_error_expected(s->expected_errors, "", "") < 0)
-                return reason(ret_reason,
+                return ufs_reason(ret_reason, -EINVAL,
                         "'expected_errors' is not a list of SCHEME:CODE,CODE entries (e.g. 's3:404 *:404')");
         return 0;
 }

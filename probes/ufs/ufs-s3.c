@@ -473,6 +473,18 @@ static int s3_head(Ufs *u, const char *key, uint64_t *ret_size, usec_t *ret_mtim
         return r;
 }
 
+/* GET on the bucket with params (a listing), about prefix; c is the caller's to release. */
+static int s3_get_bucket(Ufs *u, const char *prefix, const S3Param *params, size_t n, S3Call *c) {
+        *c = (S3Call){
+                .method = "GET",
+                .key = "",
+                .subject = prefix,
+                .params = params,
+                .n_params = n,
+        };
+        return s3_request(u, c);
+}
+
 /* One page of ListObjectsV2 below prefix: delimiter "/" or NULL, token NULL for the first page,
  * max_keys 0 for the server's default (1000). */
 static int s3_list_page(
@@ -495,14 +507,8 @@ static int s3_list_page(
                 snprintf(max, sizeof(max), "%u", max_keys);
                 params[n++] = (S3Param){"max-keys", max};
         }
-        _cleanup_(s3_call_done) S3Call c = {
-                .method = "GET",
-                .key = "",
-                .subject = prefix,
-                .params = params,
-                .n_params = n,
-        };
-        r = s3_request(u, &c);
+        _cleanup_(s3_call_done) S3Call c = {};
+        r = s3_get_bucket(u, prefix, params, n, &c);
         if (r < 0)
                 return r;
         r = s3_list_page_parse(c.answer, c.answer_size, ret);
@@ -624,15 +630,25 @@ static int s3_lookup(Ufs *u, const char *path, const char *key, UfsStat *ret) {
         return 0;
 }
 
+/* The key of path and its status (s3_lookup()); *ret_key is owned by the caller. */
+static int s3_key_lookup(Ufs *u, const char *path, char **ret_key, UfsStat *ret) {
+        _cleanup_(freep) char *key = NULL;
+        int r = s3_key(u, path, &key);
+        if (r < 0)
+                return r;
+        r = s3_lookup(u, path, key, ret);
+        if (r < 0)
+                return r;
+        *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
 static int s3_stat(Ufs *u, const char *path, UfsStat *ret) {
         _cleanup_(freep) char *key = NULL;
         UfsStat st;
         int r;
 
-        r = s3_key(u, path, &key);
-        if (r < 0)
-                return r;
-        r = s3_lookup(u, path, key, &st);
+        r = s3_key_lookup(u, path, &key, &st);
         if (r < 0)
                 return r;
         *ret = st;
@@ -772,15 +788,9 @@ static int s3_multipart_count(Ufs *u, const char *path, size_t *ret_n) {
                         params[n++] = (S3Param){"key-marker", key_marker};
                 if (id_marker)
                         params[n++] = (S3Param){"upload-id-marker", id_marker};
-                _cleanup_(s3_call_done) S3Call c = {
-                        .method = "GET",
-                        .key = "",
-                        .subject = prefix,
-                        .params = params,
-                        .n_params = n,
-                };
+                _cleanup_(s3_call_done) S3Call c = {};
                 _cleanup_(s3_uploads_page_done) S3UploadsPage page = {};
-                r = s3_request(u, &c);
+                r = s3_get_bucket(u, prefix, params, n, &c);
                 if (r < 0)
                         return r;
                 r = s3_uploads_page_parse(c.answer, c.answer_size, &page);
@@ -974,15 +984,27 @@ static int s3_delete_file(Ufs *u, const char *path) {
         UfsStat st;
         int r;
 
-        r = s3_key(u, path, &key);
-        if (r < 0)
-                return r;
-        r = s3_lookup(u, path, key, &st);
+        r = s3_key_lookup(u, path, &key, &st);
         if (r < 0)
                 return r;
         if (st.is_dir)
                 return ufs_fail(u, -EISDIR, NULL, "%s is a directory", S3_WHERE(s3, key));
         return s3_delete_key(u, key);
+}
+
+/* The key of directory path and the prefix of what is below it ("a/b" and "a/b/"; "" and "" for the
+ * root); both owned by the caller. */
+static int s3_dir_keys(Ufs *u, const char *path, char **ret_key, char **ret_prefix) {
+        _cleanup_(freep) char *key = NULL;
+        int r = s3_key(u, path, &key);
+        if (r < 0)
+                return r;
+        char *prefix = dir_prefix(key);
+        if (!prefix)
+                return -ENOMEM;
+        *ret_key = TAKE_PTR(key);
+        *ret_prefix = prefix;
+        return 0;
 }
 
 static int s3_delete_dir(Ufs *u, const char *path, bool recursive) {
@@ -991,12 +1013,9 @@ static int s3_delete_dir(Ufs *u, const char *path, bool recursive) {
         UfsStat st;
         int r;
 
-        r = s3_key(u, path, &key);
+        r = s3_dir_keys(u, path, &key, &prefix);
         if (r < 0)
                 return r;
-        prefix = dir_prefix(key);
-        if (!prefix)
-                return -ENOMEM;
         r = s3_lookup(u, path, key, &st);
         if (r < 0)
                 return r;
@@ -1164,12 +1183,9 @@ static int s3_list(Ufs *u, const char *path, bool recursive, UfsList *ret) {
         size_t pl;
         int r;
 
-        r = s3_key(u, path, &key);
+        r = s3_dir_keys(u, path, &key, &prefix);
         if (r < 0)
                 return r;
-        prefix = dir_prefix(key);
-        if (!prefix)
-                return -ENOMEM;
         pl = strlen(prefix);
 
         do {

@@ -966,22 +966,34 @@ static void t_abort_quietly(Test *t, const char *rel, const char *upload_id) {
         (void)ufs_multipart_abort(t->u, t_p(t, rel), upload_id);
 }
 
+/* Starts a multipart upload of rel and uploads data (its pattern, n bytes) as part 1; on failure
+ * nothing is left in progress. */
+static int t_multipart_one_part(
+        Test *t, const char *rel, uint8_t *data, size_t n, char **ret_upload_id, char **ret_etag) {
+        _cleanup_(freep) char *upload_id = NULL, *etag = NULL;
+        int r;
+
+        pattern_fill(t_seed(t, rel), 0, data, n);
+        r = CALL(t, ufs_multipart_create(t->u, t_p(t, rel), &upload_id));
+        if (r < 0)
+                return t_op_failed(t, "ufs_multipart_create", rel, r);
+        r = CALL(t, ufs_multipart_upload_part(t->u, t_p(t, rel), upload_id, 1, data, n, &etag));
+        if (r < 0) {
+                r = t_op_failed(t, "ufs_multipart_upload_part", rel, r);
+                t_abort_quietly(t, rel, upload_id);
+                return r;
+        }
+        *ret_upload_id = TAKE_PTR(upload_id);
+        *ret_etag = TAKE_PTR(etag);
+        return 0;
+}
+
 static int create_file_less_than_one_part_test(Test *t) {
         _cleanup_(freep) char *upload_id = NULL, *etag = NULL;
         uint8_t data[SMALL_SIZE];
         int r;
 
-        pattern_fill(t_seed(t, "file"), 0, data, sizeof(data));
-        r = CALL(t, ufs_multipart_create(t->u, t_p(t, "file"), &upload_id));
-        if (r < 0)
-                return t_op_failed(t, "ufs_multipart_create", "file", r);
-        r = CALL(
-                t, ufs_multipart_upload_part(t->u, t_p(t, "file"), upload_id, 1, data, sizeof(data), &etag));
-        if (r < 0) {
-                r = t_op_failed(t, "ufs_multipart_upload_part", "file", r);
-                t_abort_quietly(t, "file", upload_id);
-                return r;
-        }
+        TRY(t_multipart_one_part(t, "file", data, sizeof(data), &upload_id, &etag));
         r = CALL(t, ufs_multipart_complete(t->u, t_p(t, "file"), upload_id, &etag, 1));
         if (r < 0) {
                 r = t_op_failed(t, "ufs_multipart_complete", "file", r);
@@ -999,17 +1011,7 @@ static int create_and_abort_multipart_file_test(Test *t) {
         size_t n = 0;
         int r;
 
-        pattern_fill(t_seed(t, "file"), 0, data, sizeof(data));
-        r = CALL(t, ufs_multipart_create(t->u, t_p(t, "file"), &upload_id));
-        if (r < 0)
-                return t_op_failed(t, "ufs_multipart_create", "file", r);
-        r = CALL(
-                t, ufs_multipart_upload_part(t->u, t_p(t, "file"), upload_id, 1, data, sizeof(data), &etag));
-        if (r < 0) {
-                r = t_op_failed(t, "ufs_multipart_upload_part", "file", r);
-                t_abort_quietly(t, "file", upload_id);
-                return r;
-        }
+        TRY(t_multipart_one_part(t, "file", data, sizeof(data), &upload_id, &etag));
         r = CALL(t, ufs_multipart_abort(t->u, t_p(t, "file"), upload_id));
         if (r < 0) {
                 r = t_op_failed(t, "ufs_multipart_abort", "file", r);

@@ -11,10 +11,7 @@ static const UfsOps *const ufs_schemes[] = {
         &ufs_s3_ops,
 };
 
-/* ---------------------------------------------------------------------------------- URIs */
-
-static int uri_reason(char **ret_reason, const char *fmt, ...) _printf_(2, 3);
-static int uri_reason(char **ret_reason, const char *fmt, ...) {
+int ufs_reason(char **ret_reason, int r, const char *fmt, ...) {
         if (ret_reason) {
                 va_list ap;
                 va_start(ap, fmt);
@@ -22,8 +19,10 @@ static int uri_reason(char **ret_reason, const char *fmt, ...) {
                         *ret_reason = NULL;
                 va_end(ap);
         }
-        return -EINVAL;
+        return r;
 }
+
+/* ---------------------------------------------------------------------------------- URIs */
 
 /* "." and ".." components, empty components ("a//b") are refused; leading and trailing '/' are
  * the caller's to strip. */
@@ -63,7 +62,7 @@ static char *strip_slashes(const char *s, size_t n) {
 
 int ufs_uri_parse(const char *s, UfsUri **ret, char **ret_reason) {
         if (!s || !*s)
-                return uri_reason(ret_reason, "empty UFS path");
+                return ufs_reason(ret_reason, -EINVAL, "empty UFS path");
 
         _cleanup_(ufs_uri_freep) UfsUri *u = calloc(1, sizeof(*u));
         if (!u)
@@ -73,7 +72,7 @@ int ufs_uri_parse(const char *s, UfsUri **ret, char **ret_reason) {
         const char *rest;
         if (!sep) {
                 if (s[0] != '/')
-                        return uri_reason(ret_reason,
+                        return ufs_reason(ret_reason, -EINVAL,
                                 "%s: not a URI (s3://bucket/prefix, file:///path) nor an absolute path", s);
                 u->scheme = strdup("file");
                 rest = s;
@@ -95,24 +94,25 @@ int ufs_uri_parse(const char *s, UfsUri **ret, char **ret_reason) {
                 if (strncmp(rest, "localhost/", 10) == 0)
                         rest += 9;
                 if (rest[0] != '/')
-                        return uri_reason(
-                                ret_reason, "%s: a file URI needs an absolute path (file:///path)", s);
+                        return ufs_reason(ret_reason, -EINVAL,
+                                "%s: a file URI needs an absolute path (file:///path)", s);
                 _cleanup_(freep) char *p = strip_slashes(rest, strlen(rest));
                 if (!p)
                         return -ENOMEM;
                 if (!path_components_ok(p))
-                        return uri_reason(ret_reason, "%s: empty, \".\" or \"..\" path components", s);
+                        return ufs_reason(
+                                ret_reason, -EINVAL, "%s: empty, \".\" or \"..\" path components", s);
                 if (asprintf(&u->path, "/%s", p) < 0)
                         return -ENOMEM;
         } else if (streq(u->scheme, "s3")) {
                 size_t bn = strcspn(rest, "/");
                 if (bn == 0)
-                        return uri_reason(ret_reason, "%s: no bucket (s3://bucket/prefix)", s);
+                        return ufs_reason(ret_reason, -EINVAL, "%s: no bucket (s3://bucket/prefix)", s);
                 u->bucket = strndup(rest, bn);
                 if (!u->bucket)
                         return -ENOMEM;
                 if (!bucket_name_ok(u->bucket))
-                        return uri_reason(ret_reason,
+                        return ufs_reason(ret_reason, -EINVAL,
                                 "%s: \"%s\" is not a valid bucket name (3-63 characters of a-z, 0-9, '.' "
                                 "and '-')",
                                 s, u->bucket);
@@ -120,9 +120,11 @@ int ufs_uri_parse(const char *s, UfsUri **ret, char **ret_reason) {
                 if (!u->path)
                         return -ENOMEM;
                 if (!path_components_ok(u->path))
-                        return uri_reason(ret_reason, "%s: empty, \".\" or \"..\" key components", s);
+                        return ufs_reason(
+                                ret_reason, -EINVAL, "%s: empty, \".\" or \"..\" key components", s);
         } else
-                return uri_reason(ret_reason, "%s: unsupported scheme \"%s\" (s3, file)", s, u->scheme);
+                return ufs_reason(
+                        ret_reason, -EINVAL, "%s: unsupported scheme \"%s\" (s3, file)", s, u->scheme);
 
         *ret = TAKE_PTR(u);
         return 0;
@@ -342,10 +344,10 @@ int ufs_open(const UfsUri *uri, const UfsOptions *o, Ufs **ret, char **ret_reaso
                 if (streq(ufs_schemes[i]->scheme, uri->scheme))
                         ops = ufs_schemes[i];
         if (!ops)
-                return uri_reason(ret_reason, "unsupported scheme \"%s\" (s3, file)", uri->scheme);
+                return ufs_reason(ret_reason, -EINVAL, "unsupported scheme \"%s\" (s3, file)", uri->scheme);
         if (o && o->part_size != 0 && o->part_size < UFS_MIN_PART_SIZE)
-                return uri_reason(
-                        ret_reason, "part size %" PRIu64 " is below S3's minimum of 5 MiB", o->part_size);
+                return ufs_reason(ret_reason, -EINVAL,
+                        "part size %" PRIu64 " is below S3's minimum of 5 MiB", o->part_size);
 
         _cleanup_(freep) Ufs *u = calloc(1, sizeof(*u));
         if (!u)

@@ -301,6 +301,10 @@ int ufs_fail(Ufs *u, int r, const char *code, const char *fmt, ...) _printf_(4, 
 /* Clears the last failure (each public operation does so first). */
 void ufs_clear_error(Ufs *u);
 
+/* Sets *ret_reason (when ret_reason is not NULL; NULL on OOM) to the formatted words and returns r: the
+ * one way this layer says why it refused something. */
+int ufs_reason(char **ret_reason, int r, const char *fmt, ...) _printf_(3, 4);
+
 /* Adds a copy of e (name copied) to l; for the list implementations. */
 int ufs_list_add(UfsList *l, const char *name, bool is_dir, uint64_t size, usec_t mtime);
 /* Sorts l by name and drops duplicate names (keeping a directory over a file of the same name, which

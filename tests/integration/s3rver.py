@@ -102,3 +102,11 @@ class S3rver:
         e.pop("AWS_PROFILE", None)
         e.pop("AWS_SESSION_TOKEN", None)
         return e
+
+
+def start_s3rver(case, bucket="vigil-test"):
+    """An S3rver in the test case's temp dir, started, and stopped at the case's cleanup."""
+    s3 = S3rver(case.path("s3"), case.path("s3rver.log"), bucket=bucket)
+    s3.start()
+    case.addCleanup(s3.stop)
+    return s3

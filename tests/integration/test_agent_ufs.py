@@ -10,16 +10,14 @@ import subprocess
 import sys
 import unittest
 
-from s3rver import S3rver
+from s3rver import start_s3rver
 from vigiltest import FuseTestCase, binary, free_port, wait_for
 
 
 class AgentUfsTest(FuseTestCase):
     def setUp(self):
         super().setUp()
-        self.s3 = S3rver(self.path("s3"), self.path("s3rver.log"))
-        self.s3.start()
-        self.addCleanup(self.s3.stop)
+        self.s3 = start_s3rver(self)
 
     def config(self, name, uri, **settings):
         path = self.path(f"{name}.conf")
@@ -104,9 +102,7 @@ class ClusterUfsTest(FuseTestCase):
 
     def setUp(self):
         super().setUp()
-        self.s3 = S3rver(self.path("s3"), self.path("s3rver.log"))
-        self.s3.start()
-        self.addCleanup(self.s3.stop)
+        self.s3 = start_s3rver(self)
         self.collector = self.start_collector()
 
     def agent(self, node, uri, endpoint):

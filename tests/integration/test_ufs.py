@@ -11,7 +11,7 @@ import subprocess
 import sys
 import unittest
 
-from s3rver import S3rver
+from s3rver import start_s3rver
 from vigiltest import VigilTestCase, binary, wait_for
 
 SUITE_FAST = ["--list-retry-timeout", "10s", "--large-dir-files", "40"]
@@ -20,9 +20,7 @@ SUITE_FAST = ["--list-retry-timeout", "10s", "--large-dir-files", "40"]
 class UfsTestCase(VigilTestCase):
     def setUp(self):
         super().setUp()
-        self.s3 = S3rver(self.path("s3"), self.path("s3rver.log"))
-        self.s3.start()
-        self.addCleanup(self.s3.stop)
+        self.s3 = start_s3rver(self)
         # vigilctl must leave no local state: whatever it might create goes here
         self.local_tmp = self.path("local-tmp")
         os.makedirs(self.local_tmp)
