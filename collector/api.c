@@ -9,12 +9,6 @@
 #include "json-util.h"
 
 /* A number with one decimal ("1.2", not json-c's shortest round-trip "1.2000000000000002"). */
-static json_object *new_double_1(double v) {
-        char buf[64];
-        snprintf(buf, sizeof(buf), "%.1f", v);
-        return json_object_new_double_s(v, buf);
-}
-
 static double age_s(const NodeView *v, usec_t now_mono) {
         return now_mono > v->last_seen_mono ? (double)(now_mono - v->last_seen_mono) / USEC_PER_SEC : 0.0;
 }
@@ -155,7 +149,7 @@ static int add_common_node_fields(json_object *o, const NodeRef *ref, usec_t now
         if (r >= 0)
                 r = add(o, "status", json_object_new_string(vigil_status_to_string(node_ref_status(ref))));
         if (r >= 0)
-                r = add(o, "last_report_age_s", new_double_1(age_s(ref->view, now_mono)));
+                r = add(o, "last_report_age_s", json_new_double_digits(age_s(ref->view, now_mono), 1));
         if (r >= 0)
                 r = add(o, "stale", json_object_new_boolean(ref->stale));
         return r;
@@ -264,8 +258,8 @@ static int csi_json(const ClusterSummary *s, json_object **ret) {
                 r = add(o, "expected", json_object_new_int64(s->csi_expected));
         if (r >= 0)
                 r = add(o, "percent",
-                        new_double_1(
-                                s->csi_expected ? 100.0 * s->csi_ready / (double)s->csi_expected : 0.0));
+                        json_new_double_digits(
+                                s->csi_expected ? 100.0 * s->csi_ready / (double)s->csi_expected : 0.0, 1));
         if (r < 0) {
                 json_object_put(o);
                 return r;
@@ -574,7 +568,7 @@ static int cluster_head_json(const ClusterSummary *s, const EtcdSummary *etcd, M
         if (r >= 0)
                 r = add(agents, "expected", json_object_new_int64(s->expected));
         if (r >= 0)
-                r = add(agents, "percent", new_double_1(s->percent));
+                r = add(agents, "percent", json_new_double_digits(s->percent, 1));
         if (r >= 0)
                 r = add(agents, "stale", json_object_new_int64(s->stale));
         if (r >= 0)
@@ -747,7 +741,7 @@ static int stream_str(ApiStream *st, const char *s) {
 /*
  * One node of the answer, exactly as json-c serializes the object that api_cluster() makes for it:
  * the values come from json-c (the cached checks and the escaped name, both rendered with
- * CLUSTER_JSON_FLAGS) or are what json-c prints for them (the age is new_double_1()'s text).
+ * CLUSTER_JSON_FLAGS) or are what json-c prints for them (the age is json_new_double_digits(v, 1)'s text).
  */
 static int stream_node(ApiStream *st, const NodeRef *ref, bool first, usec_t now_mono) {
         const RenderedJson *cached = node_view_checks_json(ref->view);
@@ -896,7 +890,7 @@ int api_nodes(Cluster *c, usec_t now_mono, json_object **ret) {
                         r = add(node, "status",
                                 json_object_new_string(vigil_status_to_string(node_ref_status(&refs[i]))));
                 if (r >= 0)
-                        r = add(node, "last_report_age_s", new_double_1(age_s(v, now_mono)));
+                        r = add(node, "last_report_age_s", json_new_double_digits(age_s(v, now_mono), 1));
                 if (r >= 0)
                         r = add(node, "stale", json_object_new_boolean(refs[i].stale));
                 if (r >= 0)

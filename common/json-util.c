@@ -8,6 +8,12 @@ const char *errno_to_name(int e) {
         return strerrorname_np(e);
 }
 
+json_object *json_new_double_digits(double v, int digits) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.*f", digits, v);
+        return json_object_new_double_s(v, buf);
+}
+
 json_object *json_new_ms(uint64_t usec) {
         char buf[32];
         snprintf(buf, sizeof(buf), "%.3f", usec / 1000.0);

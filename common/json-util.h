@@ -25,6 +25,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put_ptr);
 /* "ENOTCONN" for ENOTCONN; NULL for 0 or an unknown value. */
 const char *errno_to_name(int e);
 
+/* v printed with digits decimals ("%.3f"), not json-c's 17 significant digits (0.054443999999999999). */
+json_object *json_new_double_digits(double v, int digits);
+
 /* Milliseconds from microseconds, printed with microsecond precision (not 0.29999999999999999). */
 json_object *json_new_ms(uint64_t usec);
 

@@ -262,13 +262,13 @@ static void io_progress(void *userdata, const UfsIoProgress *p) {
 
 static json_object *speed_stat_json(const UfsIoStat *st) {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "mTotalDurationSeconds", json_object_new_double(st->total_duration_s));
+        json_object_object_add(o, "mTotalDurationSeconds", json_new_double_digits(st->total_duration_s, 6));
         json_add_int(o, "mTotalSizeBytes", (int64_t)st->total_bytes);
-        json_object_object_add(o, "mMaxSpeedMbps", json_object_new_double(st->max_mbps));
-        json_object_object_add(o, "mMinSpeedMbps", json_object_new_double(st->min_mbps));
-        json_object_object_add(o, "mAvgSpeedMbps", json_object_new_double(st->avg_mbps));
-        json_object_object_add(o, "mClusterAvgSpeedMbps", json_object_new_double(st->cluster_avg_mbps));
-        json_object_object_add(o, "mStdDev", json_object_new_double(st->stddev_mbps));
+        json_object_object_add(o, "mMaxSpeedMbps", json_new_double_digits(st->max_mbps, 3));
+        json_object_object_add(o, "mMinSpeedMbps", json_new_double_digits(st->min_mbps, 3));
+        json_object_object_add(o, "mAvgSpeedMbps", json_new_double_digits(st->avg_mbps, 3));
+        json_object_object_add(o, "mClusterAvgSpeedMbps", json_new_double_digits(st->cluster_avg_mbps, 3));
+        json_object_object_add(o, "mStdDev", json_new_double_digits(st->stddev_mbps, 3));
         return o;
 }
 
@@ -282,7 +282,7 @@ json_object *ctl_ufs_io_summary_json(const UfsIoSummary *s, const char *data_siz
                 const UfsIoPoint *p = &s->points[i];
                 json_object *o = json_object_new_object();
                 json_add_string(o, "mMode", p->mode == UFS_IO_WRITE ? "WRITE" : "READ");
-                json_object_object_add(o, "mDurationSeconds", json_object_new_double(p->duration_s));
+                json_object_object_add(o, "mDurationSeconds", json_new_double_digits(p->duration_s, 6));
                 json_add_int(o, "mDataSizeBytes", (int64_t)p->bytes);
                 json_add_int(o, "mThread", p->thread);
                 json_object_array_add(points, o);

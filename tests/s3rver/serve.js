@@ -5,6 +5,9 @@
 // - AbortMultipartUpload (DELETE /bucket/key?uploadId=ID; s3rver answers MethodNotAllowed) and
 //   ListMultipartUploads (GET /bucket?uploads; s3rver answers NotImplemented), over s3rver's own
 //   record of an upload (<dir>/<bucket>/._S3rver_uploads/<id>/, the key in its "key" file).
+// - It checks the access key but not V4 signatures: every signed request is checked here as S3
+//   does (canonical request, string to sign, derived key), so that a client signing wrongly, or with
+//   the wrong secret, gets SignatureDoesNotMatch as from S3.
 // - A listing with delimiter "/" leaves out a common prefix whose directory holds only directories
 //   (prefix "d/" and the one key "d/b/c/f": S3 answers the common prefix "d/b/", s3rver nothing): the
 //   missing prefixes are added from s3rver's data directory.
@@ -14,6 +17,7 @@
 // provider: without it every truncated listing is an InternalError.)
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const S3rver = require('s3rver');
@@ -44,8 +48,63 @@ function noSuchUpload(ctx, id) {
     `<UploadId>${xmlEscape(id)}</UploadId></Error>`);
 }
 
-// Runs before s3rver's own middleware (authentication included: the tests' keys are s3rver's).
-async function multipartExtensions(ctx, next) {
+// The one account s3rver knows: access key and secret.
+const SECRETS = { S3RVER: 'S3RVER' };
+
+// SigV4's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ as %XX (upper case), '/' kept in paths.
+function uriEncode(s, keepSlash) {
+  const e = encodeURIComponent(s).replace(/[!'()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return keepSlash ? e.replace(/%2F/g, '/') : e;
+}
+
+const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
+
+// Why the request's V4 signature is not S3's, or null when it is (or it has no V4 signature).
+function signatureProblem(req) {
+  const auth = req.headers.authorization || '';
+  if (!auth.startsWith('AWS4-HMAC-SHA256 ')) return null;
+  const fields = {};
+  for (const part of auth.slice(17).split(',')) {
+    const i = part.indexOf('=');
+    fields[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  const scope = (fields.Credential || '').split('/');
+  const secret = SECRETS[scope[0]];
+  if (!secret) return null; // s3rver answers InvalidAccessKeyId
+  const signed = (fields.SignedHeaders || '').split(';');
+  const [rawPath, rawQuery = ''] = req.url.split('?', 2);
+  const path = rawPath.split('/').map(seg => uriEncode(decodeURIComponent(seg), false)).join('/');
+  const query = rawQuery
+    .split('&')
+    .filter(p => p)
+    .map(p => {
+      const i = p.indexOf('=');
+      const k = decodeURIComponent(i < 0 ? p : p.slice(0, i));
+      const v = i < 0 ? '' : decodeURIComponent(p.slice(i + 1));
+      return [uriEncode(k, false), uriEncode(v, false)];
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const headers = signed.map(h => `${h}:${String(req.headers[h] || '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonical = [req.method, path, query, headers, signed.join(';'),
+    req.headers['x-amz-content-sha256'] || 'UNSIGNED-PAYLOAD'].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], scope.slice(1).join('/'),
+    crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let key = 'AWS4' + secret;
+  for (const part of scope.slice(1)) key = hmac(key, part);
+  const signature = hmac(key, toSign).toString('hex');
+  return signature === fields.Signature ? null : canonical;
+}
+
+// Runs before s3rver's own middleware: the signature check, then the calls s3rver lacks.
+async function extensions(ctx, next) {
+  const problem = signatureProblem(ctx.req);
+  if (problem !== null) {
+    return sendXml(ctx, 403, '<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we ' +
+      'calculated does not match the signature you provided. Check your key and signing method.</Message>' +
+      `<CanonicalRequest>${xmlEscape(problem)}</CanonicalRequest></Error>`);
+  }
   const parts = ctx.path.split('/').filter((p, i) => i > 0);
   const b = decodeURIComponent(parts[0] || '');
   const key = parts.slice(1).map(decodeURIComponent).join('/');
@@ -143,7 +202,7 @@ const server = new S3rver({
   vhostBuckets: false,
   configureBuckets: [{ name: bucket, configs: [] }],
 });
-server.middleware.unshift(multipartExtensions);
+server.middleware.unshift(extensions);
 server.run().catch(e => {
   console.error(e);
   process.exit(1);
