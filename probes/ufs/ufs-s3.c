@@ -145,11 +145,9 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userdata) {
         }
         /* "Content-Range: bytes 0-0/0" (s3rver's answer for a range of an empty object, with a body
          * length of 1 that never comes): there is nothing to read, so do not wait for it */
-        if (l > 14 && strncasecmp(data, "content-range:", 14) == 0 && c->status == 206) {
-                const char *slash = memrchr(data, '/', l);
-                if (slash && data + l - slash == 2 && slash[1] == '0')
-                        c->empty_range = true;
-        }
+        if (l > 16 && strncasecmp(data, "content-range:", 14) == 0 && c->status == 206 &&
+                data[l - 2] == '/' && data[l - 1] == '0')
+                c->empty_range = true;
         if (l == 0 && c->empty_range)
                 return 0; /* end of the headers: stop here */
         if (l > 5 && strncasecmp(data, "etag:", 5) == 0) {
