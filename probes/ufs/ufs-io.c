@@ -140,9 +140,11 @@ static void *io_thread(void *userdata) {
         t->begin = now_usec(CLOCK_MONOTONIC);
         if (run->mode == UFS_IO_WRITE) {
                 r = ufs_create(t->ufs, t->path, run->io_size, true, io_fill, t);
-                if (r < 0)
-                        thread_fail(t, r, "write %s: %s", t->path,
-                                r == -ECANCELED ? "cancelled" : ufs_error(t->ufs));
+                /* ufs_error() names the operation and the place itself */
+                if (r == -ECANCELED)
+                        thread_fail(t, r, "write %s: cancelled", t->path);
+                else if (r < 0)
+                        thread_fail(t, r, "write: %s", ufs_error(t->ufs));
                 else
                         t->wrote = true;
         } else {
@@ -151,9 +153,10 @@ static void *io_thread(void *userdata) {
                         thread_fail(t, r,
                                 "read %s: data read back differs from what was written, near byte %" PRIu64,
                                 t->path, t->pos);
+                else if (r == -ECANCELED)
+                        thread_fail(t, r, "read %s: cancelled", t->path);
                 else if (r < 0)
-                        thread_fail(t, r, "read %s: %s", t->path,
-                                r == -ECANCELED ? "cancelled" : ufs_error(t->ufs));
+                        thread_fail(t, r, "read: %s", ufs_error(t->ufs));
                 else if (t->pos != run->io_size)
                         thread_fail(t, -EIO, "read %s: %" PRIu64 " bytes back of %" PRIu64 " written",
                                 t->path, t->pos, run->io_size);

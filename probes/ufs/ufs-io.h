@@ -52,7 +52,7 @@ typedef struct UfsIoSummary {
         UfsIoStat write, read;
         UfsIoPoint *points; /* successful transfers, writes then reads, by thread */
         size_t n_points;
-        char **errors; /* NULL-terminated, operator words ("thread 1 write: ECONNREFUSED: ..."), may be empty
+        char **errors; /* NULL-terminated, operator words ("thread 1 write: PUT s3://b/p/...: Recv failure: ..."), may be empty
                         */
         unsigned threads;
         uint64_t io_size;

@@ -27,9 +27,10 @@
  *   -EPROTO     a malformed answer (bad XML, missing fields)
  *   -EOPNOTSUPP the scheme has no such operation (multipart on file://)
  *   -EIO        anything else (S3 InternalError, other 5xx, EIO from the file system)
- * After a failure ufs_error() gives the operator words: the S3 error code and message
- * ("NoSuchBucket: The specified bucket does not exist"), or for file:// the operation, the path and
- * strerror ("stat dir/f: No such file or directory"). An error a UfsReadFn or UfsWriteFn returned is
+ * After a failure ufs_error() gives the operator words, always naming the place: the S3 error code
+ * and message ("NoSuchBucket: The specified bucket does not exist (bucket bkt)"), the request and the
+ * transport's words ("PUT s3://bkt/k: Recv failure: Connection reset by peer"), or for file:// the
+ * operation, the path and strerror ("stat dir/f: No such file or directory"). An error a UfsReadFn or UfsWriteFn returned is
  * passed back as it is, its words left to the caller (the callback knows what went wrong).
  *
  * Threads: a Ufs is not shared between threads; open one per thread (ufs-io does). libcurl must have

@@ -62,9 +62,7 @@ class FuseProbeTest(FuseTestCase):
         self.assertIn("it lies on the", m["message"])
 
     def test_non_fuse_mount_is_crit_naming_its_type(self):
-        os.makedirs(self.mnt)
-        subprocess.run(["mount", "-t", "tmpfs", "vigil-test-tmpfs", self.mnt], check=True)
-        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+        self.mount_tmpfs(self.mnt)
         rc, rep, _ = once("--fuse", self.mnt)
         self.assertEqual(rc, 2)
         self.assertIn("not a FUSE mount", check(rep, "fuse.mount")["message"])

@@ -115,6 +115,24 @@ class SuiteTest(UfsTestCase):
         self.assertRegex(out, r"vigil-ufs-test-[0-9]+-[0-9a-f]+")
         self.assert_no_local_state()
 
+    def test_full_disk_fails_the_writing_tests_with_enospc_and_leaves_only_the_filler(self):
+        root = self.mount_tmpfs(self.path("full"), "4m")
+        with open(os.path.join(root, "filler"), "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        code, out, err = self.ctl("ufs-test", "--path", "file://" + root, "--test", "createAtomic",
+                                  "--test", "createOpenLarge", "--test", "getNonExistingFileStatus")
+        self.assertEqual(code, 2, out + err)
+        self.assertRegex(out, r"Failed the test! time: [0-9]+ms, reason: .*ENOSPC.*No space left on device")
+        self.assertIn("Passed the test!", out)  # reading what is not there needs no room
+        self.assertTrue(out.rstrip().endswith("Tests completed with 2 failed."), out)
+        self.assertEqual(os.listdir(root), ["filler"])
+        self.assert_no_local_state()
+
     def test_missing_bucket_is_said_in_operator_words(self):
         code, out, err = self.ctl("ufs-test", "--path", "s3://no-such-bucket/x", "--endpoint", self.s3.endpoint)
         self.assertEqual(code, 3, out + err)
@@ -241,6 +259,20 @@ class IoTest(UfsTestCase):
         doc = json.loads(out[out.index("{"):])
         self.assertEqual(len(doc["errors"]) >= 2, True, doc["errors"])
         self.assertRegex(" ".join(doc["errors"]), r"thread [01] write")
+
+    def test_disk_filling_up_mid_write_is_an_error_per_thread_and_removes_the_files(self):
+        root = self.mount_tmpfs(self.path("small"), "8m")
+        code, out, err = self.ctl("ufs-io-test", "--path", root, "--io-size", "6m", "--threads", "2")
+        self.assertEqual(code, 2, out + err)
+        doc = json.loads(out)
+        # the first writer may finish before the disk is full; at least one cannot
+        self.assertGreaterEqual(len(doc["errors"]), 1, doc["errors"])
+        for e in doc["errors"]:
+            self.assertRegex(e, r"^thread [01] write: write vigil-ufs-io-test-[^ ]*/thread-[01]: "
+                                r"No space left on device$")
+        failed = {int(e.split()[1]) for e in doc["errors"]}
+        self.assertTrue(all(p["mThread"] not in failed for p in doc["points"]), doc["points"])
+        self.assertEqual(os.listdir(root), [])
 
     def test_ctrl_c_removes_the_files(self):
         root = self.path("io-root")

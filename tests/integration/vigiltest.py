@@ -208,6 +208,13 @@ class VigilTestCase(unittest.TestCase):
         wait_for(lambda: mountinfo_entry(mnt), 10, f"faultfs mount at {mnt}")
         return p
 
+    def mount_tmpfs(self, mnt, size="8m"):
+        """A tmpfs of size on mnt, unmounted at cleanup: a real small or full disk."""
+        os.makedirs(mnt, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "vigil-test-tmpfs", mnt], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt], capture_output=True)
+        return mnt
+
     def set_fault(self, control, line):
         tmp = control + ".tmp"
         with open(tmp, "w") as f:
