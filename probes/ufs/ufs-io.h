@@ -52,8 +52,8 @@ typedef struct UfsIoSummary {
         UfsIoStat write, read;
         UfsIoPoint *points; /* successful transfers, writes then reads, by thread */
         size_t n_points;
-        char **errors; /* NULL-terminated, operator words ("thread 1 write: PUT s3://b/p/...: Recv failure: ..."), may be empty
-                        */
+        /* NULL-terminated, may be empty: operator words ("thread 1 write: PUT s3://b/k: ...") */
+        char **errors;
         unsigned threads;
         uint64_t io_size;
         char *path; /* the root URI */

@@ -30,8 +30,9 @@
  * After a failure ufs_error() gives the operator words, always naming the place: the S3 error code
  * and message ("NoSuchBucket: The specified bucket does not exist (bucket bkt)"), the request and the
  * transport's words ("PUT s3://bkt/k: Recv failure: Connection reset by peer"), or for file:// the
- * operation, the path and strerror ("stat dir/f: No such file or directory"). An error a UfsReadFn or UfsWriteFn returned is
- * passed back as it is, its words left to the caller (the callback knows what went wrong).
+ * operation, the path and strerror ("stat dir/f: No such file or directory"). An error a UfsReadFn
+ * or UfsWriteFn returned is passed back as it is, its words left to the caller (the callback knows
+ * what went wrong).
  *
  * Threads: a Ufs is not shared between threads; open one per thread (ufs-io does). libcurl must have
  * been initialised (http_global_init()) before the first s3:// open.
