@@ -278,7 +278,7 @@ class IoTest(UfsTestCase):
         root = self.path("io-root")
         os.makedirs(root)
         p = self.ctl_bg("ufs-io-test", "--path", root, "--io-size", "4g", "--threads", "2", "--no-progress")
-        wait_for(lambda: any(os.scandir(root)), 30, "the run directory")
+        wait_for(lambda: os.listdir(root), 30, "the run directory")
         os.kill(p.pid, signal.SIGINT)
         code = p.wait(60)
         self.assertEqual(code, 3, self.bg_output())
