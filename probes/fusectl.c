@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -30,12 +31,18 @@ int fusectl_ensure(void) {
 
 int fusectl_read_waiting(const char *dir, unsigned minor, int64_t *ret) {
         char path[256], buf[32];
+        ssize_t n;
         snprintf(path, sizeof(path), "%s/%u/waiting", dir ?: FUSECTL_DIR, minor);
-        _cleanup_(fclosep) FILE *f = fopen(path, "re");
-        if (!f)
+        /* read() into the stack, not stdio: this runs every cycle. */
+        _cleanup_(closep) int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return -errno;
-        if (!fgets(buf, sizeof(buf), f))
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
                 return -EIO;
+        buf[n] = 0;
         char *end;
         errno = 0;
         long long v = strtoll(buf, &end, 10);

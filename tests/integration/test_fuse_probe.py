@@ -43,7 +43,8 @@ class FuseProbeTest(FuseTestCase):
         self.assertEqual(rc, 0, rep)
         m = check(rep, "fuse.mount")
         self.assertEqual(m["status"], "OK")
-        self.assertIn("statfs, stat and readdir", m["message"])
+        # ".", "..", the canary and three files: the root's entries read through the mount
+        self.assertIn("statfs, stat and readdir (6 entries)", m["message"])
         self.assertEqual([op["name"] for op in m["fuse"]["operations"]], ["statfs", "stat", "readdir"])
         self.assertTrue(all(op["finished"] for op in m["fuse"]["operations"]))
         self.assertIn("waiting", m["fuse"])  # fusectl is readable as root
@@ -60,6 +61,16 @@ class FuseProbeTest(FuseTestCase):
         self.assertEqual(m["error_code"], "NOT_MOUNTED")
         self.assertIn(f"nothing is mounted on {self.mnt}", m["message"])
         self.assertIn("it lies on the", m["message"])
+
+    def test_readdir_stops_at_the_configured_number_of_entries(self):
+        for i in range(300):  # more than one getdents64() buffer of names
+            open(os.path.join(self.src, f"many-{i:04d}-" + "x" * 40), "w").close()
+        self.mount_bindfs(self.src, self.mnt)
+        rc, rep, _ = once("--config", self.config(readdir_entries="250"))
+        self.assertEqual(rc, 0, rep)
+        self.assertIn("readdir (250 entries)", check(rep, "fuse.mount")["message"])
+        rc, rep, _ = once("--config", self.config(readdir_entries="1000"))
+        self.assertIn("readdir (306 entries)", check(rep, "fuse.mount")["message"])
 
     def test_non_fuse_mount_is_crit_naming_its_type(self):
         self.mount_tmpfs(self.mnt)
