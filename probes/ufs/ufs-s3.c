@@ -265,6 +265,11 @@ static int add_header(struct curl_slist **l, const char *fmt, ...) {
         return 0;
 }
 
+/* The request timeout as curl's low-speed time: whole seconds, at least one. */
+static unsigned long s3_stall_seconds(const S3 *s3) {
+        return MAX((s3->timeout + USEC_PER_SEC - 1) / USEC_PER_SEC, 1);
+}
+
 /*
  * Performs c. Returns 0 when an HTTP answer arrived, whatever its status (c->status), or a negative
  * errno when none did: the transport's (words recorded on u), or fill's or sink's (words recorded only
@@ -335,8 +340,7 @@ static int s3_perform(Ufs *u, S3Call *c) {
                 curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress_cb);
                 curl_easy_setopt(e, CURLOPT_XFERINFODATA, u);
         }
-        curl_easy_setopt(
-                e, CURLOPT_LOW_SPEED_TIME, (long)MAX((s3->timeout + USEC_PER_SEC - 1) / USEC_PER_SEC, 1));
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)s3_stall_seconds(s3));
         curl_easy_setopt(e, CURLOPT_AWS_SIGV4, s3->provider);
         curl_easy_setopt(e, CURLOPT_USERNAME, s3->credentials.access_key);
         curl_easy_setopt(e, CURLOPT_PASSWORD, s3->credentials.secret_key);
@@ -380,6 +384,10 @@ static int s3_perform(Ufs *u, S3Call *c) {
         if (code == CURLE_WRITE_ERROR && c->too_big)
                 return ufs_fail(u, -EPROTO, NULL, "%s %s: answer larger than %u MiB", c->method,
                         S3_WHERE(s3, c->key), S3_MAX_ANSWER >> 20);
+        if (code == CURLE_OPERATION_TIMEDOUT && startswith(s3->curl_error, "Operation too slow"))
+                /* the low-speed limit: said as the operator thinks of it, not as curl counts it */
+                return ufs_fail(u, -ETIMEDOUT, NULL, "%s %s: no answer: nothing moved for %s", c->method,
+                        S3_WHERE(s3, c->key), FORMAT_DURATION(s3_stall_seconds(s3) * USEC_PER_SEC));
         if (code != CURLE_OK) {
                 r = curl_code_to_errno(code);
                 return ufs_fail(u, r, NULL, "%s %s: %s", c->method, S3_WHERE(s3, c->key),

@@ -1150,7 +1150,31 @@ static int run_dir_fail(Ufs *u, int r, const char *what, const char *run) {
         return ufs_fail(u, r, isempty(code) ? NULL : code, "%s %s: %s", what, run, words);
 }
 
-static void run_one(Ufs *u, const char *run, const SuiteTest *st, const UfsSuiteOptions *o, Test *t,
+/* Whether r says the UFS did not answer at all: no connection, or no answer in time. */
+static bool is_unreachable(int r) {
+        return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EHOSTUNREACH || r == -ENETUNREACH ||
+                r == -ECONNRESET || r == -EHOSTDOWN;
+}
+
+/*
+ * After a test failed with r: whether the UFS is gone, told by one more look at the root that does
+ * not answer either. Its words then go to why[]. Every further test would wait out the request
+ * timeout as well (38 of them, 19 minutes at the default 30 s), so they are not run.
+ */
+static bool ufs_gone(Ufs *u, int r, char *why, size_t size) {
+        UfsStat st;
+
+        if (!is_unreachable(r))
+                return false;
+        r = ufs_peek(u, &st);
+        if (!is_unreachable(r))
+                return false;
+        snprintf(why, size, "not run: the UFS stopped answering (%s: %s)", ufs_error_code(u), ufs_error(u));
+        return true;
+}
+
+/* Runs one test into res; returns what it returned (negative: failed). */
+static int run_one(Ufs *u, const char *run, const SuiteTest *st, const UfsSuiteOptions *o, Test *t,
         UfsSuiteResult *res) {
         _cleanup_(freep) char *dir = ufs_path_join(run, st->name);
         usec_t start = now_usec(CLOCK_MONOTONIC);
@@ -1175,13 +1199,15 @@ static void run_one(Ufs *u, const char *run, const SuiteTest *st, const UfsSuite
         res->duration = now_usec(CLOCK_MONOTONIC) - start;
         res->reason = res->passed ? NULL : t->reason;
         t->dir = NULL;
+        return r;
 }
 
 int ufs_suite_run(Ufs *u, char *const *names, const UfsSuiteOptions *o, const UfsSuiteCallbacks *cb,
         bool *ret_cancelled) {
         static const UfsSuiteOptions default_options = {};
         static const UfsSuiteCallbacks no_callbacks = {};
-        bool selected[ELEMENTSOF(suite_tests)] = {}, cancelled = false;
+        bool selected[ELEMENTSOF(suite_tests)] = {}, cancelled = false, gone = false;
+        char gone_why[sizeof(u->error) + 64];
         _cleanup_(freep) char *run = NULL;
         _cleanup_(freep) Test *t = NULL;
         int n_failed = 0, r;
@@ -1235,7 +1261,14 @@ int ufs_suite_run(Ufs *u, char *const *names, const UfsSuiteOptions *o, const Uf
                 }
                 if (cb->start)
                         cb->start(cb->userdata, st->name);
-                run_one(u, run, st, o, t, &res);
+                if (gone) {
+                        res.reason = gone_why;
+                        n_failed++;
+                        if (cb->done)
+                                cb->done(cb->userdata, &res);
+                        continue;
+                }
+                r = run_one(u, run, st, o, t, &res);
                 if (!res.passed)
                         n_failed++;
                 if (cb->done)
@@ -1244,6 +1277,8 @@ int ufs_suite_run(Ufs *u, char *const *names, const UfsSuiteOptions *o, const Uf
                         cancelled = true;
                         break;
                 }
+                if (!res.passed && !(o->cancel && *o->cancel))
+                        gone = ufs_gone(u, r, gone_why, sizeof(gone_why));
         }
 
         /* always, and without looking at the cancel, whose requests would be cancelled too: a run

@@ -65,6 +65,19 @@ class AgentUfsTest(FuseTestCase):
                                         access_key="NOT-A-KEY", secret_key="x"))
         self.assertEqual((c["status"], c.get("error_code")), ("CRIT", "InvalidAccessKeyId"), c)
 
+        # frozen: connections are accepted by the kernel, and nothing answers
+        os.killpg(self.s3.proc.pid, signal.SIGSTOP)
+        try:
+            code, c = self.once(self.config("f", f"s3://{self.s3.bucket}/x", endpoint=self.s3.endpoint,
+                                            request_timeout="1s"))
+        finally:
+            os.killpg(self.s3.proc.pid, signal.SIGCONT)
+        # curl's stall check (ETIMEDOUT) and the probe child's deadline (HUNG) are a second apart,
+        # and which comes first depends on when curl samples: either is the verdict, in words
+        self.assertEqual((code, c["status"]), (2, "CRIT"), c)
+        self.assertIn(c.get("error_code"), ("ETIMEDOUT", "HUNG"), c)
+        self.assertRegex(c["message"], r"no answer: nothing moved for 1|did not answer: the look hung for")
+
         dead = f"http://127.0.0.1:{free_port()}"
         code, c = self.once(self.config("d", f"s3://{self.s3.bucket}/x", endpoint=dead))
         self.assertEqual((c["status"], c.get("error_code")), ("CRIT", "ECONNREFUSED"), c)

@@ -300,6 +300,15 @@ class MetricsProbeTest(VigilTestCase):
         self.control(ep, corrupt=False)
         scrape_status("OK", "samples")
 
+        # frozen: the connection is accepted by the kernel, and nothing answers
+        ep.kill(signal.SIGSTOP)
+        self.addCleanup(ep.kill, signal.SIGCONT)
+        c = scrape_status("CRIT", f"endpoint unreachable: no answer from {url} within 400")
+        self.assertEqual(c["metrics.scrape"]["error_code"], "ETIMEDOUT")
+        self.assertTrue(agent.alive())
+        ep.kill(signal.SIGCONT)
+        scrape_status("OK", "samples")
+
         ep.stop(signal.SIGKILL)
         c = scrape_status("CRIT", f"endpoint unreachable: nothing listening at {url}")
         self.assertEqual(c["metrics.scrape"]["error_code"], "ECONNREFUSED")

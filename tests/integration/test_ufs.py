@@ -6,6 +6,7 @@ access key and Ctrl-C give operator words, a non-zero exit and no leftovers.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,10 +110,34 @@ class SuiteTest(UfsTestCase):
         out = self.bg_output()
         self.assertEqual(code, 2, out)
         self.assertIn("Failed the test!", out)
-        self.assertRegex(out, r"reason: .*(refused|ECONNREFUSED)")
+        # a killed server: refused, or reset where a kept-alive connection was in use
+        self.assertRegex(out, r"reason: .*(refused|ECONNREFUSED|ECONNRESET)")
+        # after the first failure and one look at the root, the rest are not run
+        self.assertIn("reason: not run: the UFS stopped answering (ECONN", out)
         self.assertRegex(out, r"Tests completed with [1-9][0-9]* failed\.")
         # the run directory could not be removed either: vigilctl names it
         self.assertRegex(out, r"vigil-ufs-test-[0-9]+-[0-9a-f]+")
+        self.assert_no_local_state()
+
+    def test_server_frozen_mid_suite_stops_the_rest_after_one_more_look(self):
+        p = self.ctl_bg("ufs-test", *self.s3_args(), *SUITE_FAST, "--timeout", "2s")
+        wait_for(lambda: self.bg_output().count("Passed the test!") >= 5, 120, "five tests passed")
+        os.killpg(self.s3.proc.pid, signal.SIGSTOP)
+        self.addCleanup(os.killpg, self.s3.proc.pid, signal.SIGCONT)
+        # each further test would wait out the timeout: one does, a look at the root does, the rest
+        # are not run (with 38 tests at the default 30 s the suite would take 19 minutes)
+        code = p.wait(120)
+        out = self.bg_output()
+        self.assertEqual(code, 2, out)
+        self.assertRegex(out, r"reason: .*ETIMEDOUT: .*: no answer: nothing moved for 2")
+        not_run = out.count("reason: not run: the UFS stopped answering (")
+        self.assertGreater(not_run, 20, out)
+        failed = int(re.search(r"Tests completed with ([0-9]+) failed\.", out).group(1))
+        self.assertEqual(failed, not_run + 1, out)
+        # every selected test is still reported, in order
+        self.assertIn("Running test: createAndAbortMultipartFileTest...", out)
+        # the clean-up could not reach the UFS either: vigilctl names what is left
+        self.assertRegex(out, r"cannot remove the run directory vigil-ufs-test-[0-9]+-[0-9]+-[0-9a-f]+")
         self.assert_no_local_state()
 
     def test_full_disk_fails_the_writing_tests_with_enospc_and_leaves_only_the_filler(self):
@@ -249,9 +274,11 @@ class IoTest(UfsTestCase):
         self.assertEqual(os.listdir(root), [])
 
     def test_server_stopped_mid_run_is_an_error_per_thread(self):
-        p = self.ctl_bg("ufs-io-test", *self.s3_args("io"), "--io-size", "2g", "--threads", "2", "--timeout", "5s")
-        # the run directory's marker is written before the threads start
-        wait_for(lambda: self.s3.objects("io/"), 60, "the run started")
+        p = self.ctl_bg("ufs-io-test", *self.s3_args("io"), "--io-size", "2g", "--threads", "2", "--timeout", "5s",
+                        "--progress")
+        # the threads are writing once the progress line shows bytes (s3rver stores an object before
+        # it answers: an object on its disk does not yet mean vigilctl has heard back)
+        wait_for(lambda: re.search(r"write +(?!0\.0%)[0-9.]+%", self.bg_output()), 60, "the writes under way")
         self.s3.stop(signal.SIGKILL)
         code = p.wait(120)
         out = self.bg_output()
