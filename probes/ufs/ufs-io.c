@@ -130,6 +130,17 @@ static void thread_fail(IoThread *t, int r, const char *fmt, ...) {
                 t->error_text = NULL;
 }
 
+/* Records a failed ufs_create() or ufs_read() of the thread's file: ufs_error() names the operation
+ * and the place itself; an error of our own callback has no words there. */
+static void thread_fail_ufs(IoThread *t, int r, const char *op) {
+        if (r == -ECANCELED)
+                thread_fail(t, r, "%s %s: cancelled", op, t->path);
+        else if (!isempty(ufs_error(t->ufs)))
+                thread_fail(t, r, "%s: %s", op, ufs_error(t->ufs));
+        else
+                thread_fail(t, r, "%s %s: %s", op, t->path, strerror(-r));
+}
+
 static void *io_thread(void *userdata) {
         IoThread *t = userdata;
         Run *run = t->run;
@@ -140,11 +151,8 @@ static void *io_thread(void *userdata) {
         t->begin = now_usec(CLOCK_MONOTONIC);
         if (run->mode == UFS_IO_WRITE) {
                 r = ufs_create(t->ufs, t->path, run->io_size, true, io_fill, t);
-                /* ufs_error() names the operation and the place itself */
-                if (r == -ECANCELED)
-                        thread_fail(t, r, "write %s: cancelled", t->path);
-                else if (r < 0)
-                        thread_fail(t, r, "write: %s", ufs_error(t->ufs));
+                if (r < 0)
+                        thread_fail_ufs(t, r, "write");
                 else
                         t->wrote = true;
         } else {
@@ -153,10 +161,8 @@ static void *io_thread(void *userdata) {
                         thread_fail(t, r,
                                 "read %s: data read back differs from what was written, near byte %" PRIu64,
                                 t->path, t->pos);
-                else if (r == -ECANCELED)
-                        thread_fail(t, r, "read %s: cancelled", t->path);
                 else if (r < 0)
-                        thread_fail(t, r, "read: %s", ufs_error(t->ufs));
+                        thread_fail_ufs(t, r, "read");
                 else if (t->pos != run->io_size)
                         thread_fail(t, -EIO, "read %s: %" PRIu64 " bytes back of %" PRIu64 " written",
                                 t->path, t->pos, run->io_size);
