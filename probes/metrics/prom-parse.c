@@ -238,6 +238,15 @@ static inline size_t scan_class(const char *s, size_t i, size_t n, uint8_t cls) 
         return i;
 }
 
+/* Whether s[*i] is c, blanks before it passed (*i moved on to it, or to where it was not found):
+ * blanks are allowed around the tokens of a label set, and a page seldom has them. */
+static inline bool at_after_blanks(const char *s, size_t *i, size_t n, char c) {
+        if (_likely_(*i < n && s[*i] == c))
+                return true;
+        *i = skip_blanks(s, *i, n);
+        return *i < n && s[*i] == c;
+}
+
 /* The end of the characters of a metric name ([a-zA-Z0-9_:]) from s[i] on. */
 static inline size_t scan_name_rest(const char *s, size_t i, size_t n) {
 #ifdef __SSE2__
@@ -629,20 +638,28 @@ static inline size_t name_cached(const PromParser *p, const char *s, size_t i, s
         return c->len;
 }
 
+/* Keeps the name src[0, n) for masked compares of its first max bytes (max <= 32): NUL-padded into
+ * name (of size bytes, more than max), the bytes that are the name's set in mask; *ret_len is n, or
+ * 0 (none kept) when the name is longer than max. */
+static void remember_name(
+        char *name, size_t size, void *mask, size_t max, size_t *ret_len, const char *src, size_t n) {
+        uint8_t m[32] = {};
+
+        if (n > max) {
+                *ret_len = 0;
+                return;
+        }
+        memset(name, 0, size);
+        memcpy(name, src, n);
+        memset(m, 0xff, n);
+        memcpy(mask, m, max);
+        *ret_len = n;
+}
+
 /* Remembers s[from, to), a valid metric name, as the last sample's (prefix is set once known). */
 static void name_remember(PromParser *p, const char *s, size_t from, size_t to) {
         MetricName *c = &p->last_name;
-        uint8_t mask[32] = {};
-
-        if (to - from > 32) {
-                c->len = 0;
-                return;
-        }
-        memset(c->name, 0, sizeof(c->name));
-        memcpy(c->name, s + from, to - from);
-        memset(mask, 0xff, to - from);
-        memcpy(c->mask, mask, sizeof(mask));
-        c->len = to - from;
+        remember_name(c->name, sizeof(c->name), c->mask, sizeof(c->mask), &c->len, s + from, to - from);
 }
 
 static int set_family(PromParser *p, const char *name, size_t len, PromType type) {
@@ -790,20 +807,11 @@ static inline size_t lname_cached(const PromParser *p, size_t k, const char *s, 
 /* Remembers s[from, to), a valid label name, as the k-th of this sample. */
 static void lname_remember(PromParser *p, size_t k, const char *s, size_t from, size_t to) {
         LabelName *c;
-        uint8_t mask[8] = {};
 
         if (k >= ELEMENTSOF(p->lnames))
                 return;
         c = &p->lnames[k];
-        if (to - from > 8) {
-                c->len = 0;
-                return;
-        }
-        memset(c->name, 0, sizeof(c->name));
-        memcpy(c->name, s + from, to - from);
-        memset(mask, 0xff, to - from);
-        memcpy(&c->mask, mask, 8);
-        c->len = to - from;
+        remember_name(c->name, sizeof(c->name), &c->mask, sizeof(c->mask), &c->len, s + from, to - from);
 }
 
 /* The key of a label name for the look whether one came twice: names are at most a line long and
@@ -889,22 +897,14 @@ static int parse_labels(PromParser *p, const char *s, size_t n, const char *name
                                 same_names = false;
                         }
 
-                        if (_unlikely_(i >= n || s[i] != '=')) {
-                                i = skip_blanks(s, i, n);
-                                if (i >= n || s[i] != '=')
-                                        return fail(p, -EBADMSG,
-                                                "expected '=' after label name '%s', got '%s'", lname,
-                                                CHAR_AT(s, i, n));
-                        }
+                        if (!at_after_blanks(s, &i, n, '='))
+                                return fail(p, -EBADMSG, "expected '=' after label name '%s', got '%s'",
+                                        lname, CHAR_AT(s, i, n));
                         i++;
                 }
-                if (_unlikely_(i >= n || s[i] != '"')) {
-                        i = skip_blanks(s, i, n);
-                        if (i >= n || s[i] != '"')
-                                return fail(p, -EBADMSG,
-                                        "expected '\"' to open the value of label '%s', got '%s'", lname,
-                                        CHAR_AT(s, i, n));
-                }
+                if (!at_after_blanks(s, &i, n, '"'))
+                        return fail(p, -EBADMSG, "expected '\"' to open the value of label '%s', got '%s'",
+                                lname, CHAR_AT(s, i, n));
                 i++;
 
                 /* The value, run by run between the special bytes the bitmap marks. The first
