@@ -61,6 +61,9 @@ typedef struct ProbeOps {
         int (*target_normalize)(const char *target, char **ret, char **ret_reason);
         /* The deadline this probe wants for its child when none is configured (NULL: the agent's). */
         usec_t (*default_timeout)(const void *settings);
+        /* The setting default_timeout() follows ("scrape_timeout"), for the message when the deadline
+         * it gives does not fit the interval; NULL with default_timeout NULL. */
+        const char *default_timeout_key;
 
         int (*init)(const char *target, void **ret_state);
         int (*start)(void *state, const void *settings);

@@ -330,6 +330,7 @@ const ProbeOps csi_probe_ops = {
         .settings_init = csi_settings_init,
         .settings_check = csi_settings_check,
         .default_timeout = csi_default_timeout,
+        .default_timeout_key = "call_timeout",
         .init = csi_probe_init,
         .start = csi_probe_start,
         .run = csi_probe_run,

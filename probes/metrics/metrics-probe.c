@@ -1141,6 +1141,7 @@ const ProbeOps metrics_probe_ops = {
         .settings_check = metrics_settings_check,
         .target_normalize = metrics_target_normalize,
         .default_timeout = metrics_default_timeout,
+        .default_timeout_key = "scrape_timeout",
         .init = metrics_probe_init,
         .start = metrics_probe_start,
         .run = metrics_probe_run,

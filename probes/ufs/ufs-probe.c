@@ -246,6 +246,7 @@ const ProbeOps ufs_probe_ops = {
         .settings_check = ufs_settings_check,
         .target_normalize = ufs_target_normalize,
         .default_timeout = ufs_default_timeout,
+        .default_timeout_key = "request_timeout",
         .init = ufs_probe_init,
         .start = ufs_probe_start,
         .run = ufs_probe_run,

@@ -271,6 +271,18 @@ class MetricsProbeTest(VigilTestCase):
         self.assertLess(m["hit_rate"], 0.95)
         self.assert_status(c["metrics.hit_rate"], "OK")
 
+    def test_a_page_over_max_page_is_crit_and_not_buffered(self):
+        ep = self.start_endpoint()
+        self.worker_counters(ep, (5, 5), 4000, 1000)
+        # the stand-in's pages are over 16 KiB
+        agent = self.start_agent("node-a", "[metrics worker]\nmax_page = 8K\nscrape_timeout = 400ms\n",
+                                 "--metrics", f"worker={ep.url}/metrics")
+        url = f"{ep.url}/metrics"
+        c = wait_for(lambda: (self.checks("node-a") or {}).get("metrics.scrape"), 30, "metrics.scrape")
+        self.assert_status(c, "CRIT", f"page of {url} is larger than max_page (8.0 KiB)")
+        self.assertEqual(c["error_code"], "PAGE_TOO_BIG")
+        self.assertTrue(agent.alive())
+
     def test_failing_garbled_and_dead_endpoints_are_crit(self):
         ep = self.start_endpoint()
         self.worker_counters(ep, (5, 5), 4000, 1000)

@@ -322,7 +322,8 @@ static void metrics_section_errors_say_what_to_do(void **state) {
 
         /* The default deadline (2.5 s) must fit in the interval. */
         assert_int_equal(load(&c, &err, "--metrics", "worker=http://x/", "--interval", "1s", NULL), -EINVAL);
-        assert_non_null(strstr(err, "'timeout' of metrics worker"));
+        assert_non_null(strstr(err, "'scrape_timeout' of metrics worker"));
+        assert_non_null(strstr(err, "2.5 s, is not shorter than the interval (1.0 s)"));
         free(err);
 }
 
@@ -366,7 +367,7 @@ static void ufs_errors_say_what_is_wrong(void **state) {
 
         /* the default deadline (request_timeout + 1 s = 4 s) must fit in the interval */
         assert_int_equal(load(&c, &err, "--ufs", "/mnt/nfs", "--interval", "2s", NULL), -EINVAL);
-        assert_non_null(strstr(err, "'timeout' of ufs file:///mnt/nfs"));
+        assert_non_null(strstr(err, "'request_timeout' of ufs file:///mnt/nfs"));
         free(err);
 }
 
