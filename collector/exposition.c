@@ -220,6 +220,21 @@ static int print_metrics(FILE *f, const NodeRef *refs, size_t n, const MetricsSu
         return print_ufs_errors(f, m);
 }
 
+/* vigil_ufs_nodes{ufs} and vigil_ufs_failing_nodes{ufs}: per UFS root (at most CLUSTER_UFS_ROOTS) the
+ * verdict of `vigilctl status`: failing from all its nodes is a cluster problem, from some theirs. */
+static void print_ufs(FILE *f, const UfsSummary *u) {
+        family(f, "vigil_ufs_nodes", "Fresh nodes that look at the UFS root (check ufs.reachability).");
+        for (size_t i = 0; i < u->n; i++)
+                sample(f, "vigil_ufs_nodes", 1, (const char *const[]){"ufs", u->roots[i].target},
+                        u->roots[i].nodes);
+        family(f, "vigil_ufs_failing_nodes",
+                "Of those, the nodes that cannot reach it: all of them is a cluster problem, some a problem "
+                "of those nodes.");
+        for (size_t i = 0; i < u->n; i++)
+                sample(f, "vigil_ufs_failing_nodes", 1, (const char *const[]){"ufs", u->roots[i].target},
+                        u->roots[i].failing);
+}
+
 int exposition_render(const NodeRef *refs, size_t n, const ClusterSummary *s, const EtcdSummary *etcd,
         int64_t now_ms, char **ret, size_t *ret_size) {
         _cleanup_(freep) char *buf = NULL;
@@ -253,6 +268,7 @@ int exposition_render(const NodeRef *refs, size_t n, const ClusterSummary *s, co
                 "Log warnings of the last hour, summed over the fresh nodes' log sources.",
                 s->logs.warnings_last_hour);
         r = print_metrics(f, refs, n, &s->metrics);
+        print_ufs(f, &s->ufs);
         if (fclose(f) != 0 || r < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);

@@ -11,7 +11,7 @@ import sys
 import unittest
 
 from s3rver import start_s3rver
-from vigiltest import FuseTestCase, binary, free_port, wait_for
+from vigiltest import FuseTestCase, binary, free_port, http, wait_for
 
 
 class AgentUfsTest(FuseTestCase):
@@ -132,6 +132,17 @@ class ClusterUfsTest(FuseTestCase):
         lines = [l for l in out.splitlines() if l.startswith(f"ufs: {uri} ")]
         return lines[0] if lines else ""
 
+    def ufs_series(self, uri):
+        """(vigil_ufs_nodes, vigil_ufs_failing_nodes) of uri on the collector's /metrics."""
+        status, body, _ = http("GET", self.collector.url + "/metrics")
+        self.assertEqual(status, 200)
+        values = {}
+        for line in body.decode().splitlines():
+            for name in ("vigil_ufs_nodes", "vigil_ufs_failing_nodes"):
+                if line.startswith(f'{name}{{ufs="{uri}"}} '):
+                    values[name] = int(float(line.split()[-1]))
+        return values.get("vigil_ufs_nodes"), values.get("vigil_ufs_failing_nodes")
+
     def test_one_node_failing_is_its_problem_every_node_failing_is_the_clusters(self):
         uri = f"s3://{self.s3.bucket}/data"
         a = self.agent("node-a", uri, self.s3.endpoint)
@@ -144,12 +155,15 @@ class ClusterUfsTest(FuseTestCase):
         code, _, doc = self.vigilctl(self.collector.url, "status", "--json")
         u = [x for x in doc["ufs"] if x["target"] == uri][0]
         self.assertEqual((u["nodes"], u["failing"], u["scope"], u["failing_nodes"]), (2, 1, "node", ["node-b"]))
+        # /metrics says it the way the alert rules read it
+        self.assertEqual(self.ufs_series(uri), (2, 1))
 
         # the server goes away: now every node fails, a cluster problem
         self.s3.stop(signal.SIGKILL)
         line = wait_for(lambda: "failing from all 2 nodes" in self.status_line(uri) and self.status_line(uri),
                         30, "every node's failure")
         self.assertIn("a cluster problem", line)
+        self.assertEqual(self.ufs_series(uri), (2, 2))
         # and back
         self.s3.start()
         wait_for(lambda: "reachable from 1 of 2 nodes" not in self.status_line(uri) and

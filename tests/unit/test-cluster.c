@@ -1069,7 +1069,12 @@ static void test_exposition_is_the_contract(void **state) {
                 "summed "
                 "over the fresh nodes and their UFSes.\n"
                 "# TYPE vigil_cluster_ufs_errors_per_second gauge\n"
-                "vigil_cluster_ufs_errors_per_second{error_code=\"503\"} 3\n");
+                "vigil_cluster_ufs_errors_per_second{error_code=\"503\"} 3\n"
+                "# HELP vigil_ufs_nodes Fresh nodes that look at the UFS root (check ufs.reachability).\n"
+                "# TYPE vigil_ufs_nodes gauge\n"
+                "# HELP vigil_ufs_failing_nodes Of those, the nodes that cannot reach it: all of them is a "
+                "cluster problem, some a problem of those nodes.\n"
+                "# TYPE vigil_ufs_failing_nodes gauge\n");
         cluster_summary_done(&s);
         node_refs_free(refs, n);
 }
@@ -1176,6 +1181,18 @@ static void test_ufs_failing_from_every_node_is_a_cluster_problem_from_some_a_no
         assert_string_equal(json_get_string(u, "message", ""), "s3://bucket/data: connection refused");
         json_object_put(o);
         assert_stream_matches_json(f, T0_MONO + 11 * USEC_PER_SEC, T0_MS + 11000);
+
+        /* /metrics says the same per root, for alerts: failing == nodes is the cluster's problem */
+        _cleanup_(freep) char *text = NULL;
+        size_t size = 0;
+        assert_int_equal(exposition_cluster(f->cluster, NULL, T0_MS + 11000, &text, &size), 0);
+        assert_non_null(strstr(text, "\nvigil_ufs_nodes{ufs=\"s3://bucket/data\"} 2\n"));
+        assert_non_null(strstr(text, "\nvigil_ufs_failing_nodes{ufs=\"s3://bucket/data\"} 1\n"));
+        /* slow is not failing; the stale node-d's HUNG is not counted */
+        assert_non_null(strstr(text, "\nvigil_ufs_nodes{ufs=\"file:///mnt/nfs\"} 1\n"));
+        assert_non_null(strstr(text, "\nvigil_ufs_failing_nodes{ufs=\"file:///mnt/nfs\"} 0\n"));
+        /* no node looks at logs any more: no series */
+        assert_null(strstr(text, "s3://logs-bucket/x"));
 }
 
 int main(void) {
