@@ -14,11 +14,11 @@ import unittest
 
 import yaml
 
-SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+from vigiltest import METRICS_DOC, SOURCE, documented_metrics
+
 DASHBOARD = os.path.join(SOURCE, "packaging/grafana/vigil-dashboard.json")
 RULES = os.path.join(SOURCE, "packaging/prometheus/vigil-rules.yml")
 RULES_TEST = os.path.join(SOURCE, "packaging/prometheus/vigil-rules.test.yml")
-METRICS_DOC = os.path.join(SOURCE, "docs/metrics.md")
 
 # Labels Prometheus adds to every scraped series.
 SCRAPE_LABELS = {"job", "instance"}
@@ -32,20 +32,6 @@ def promtool():
     if not path:
         raise FileNotFoundError("promtool not found: run scripts/setup (Debian package prometheus)")
     return path
-
-
-def documented_metrics():
-    """{name: set of labels} from the table of docs/metrics.md's exposition section."""
-    metrics = {}
-    with open(METRICS_DOC, encoding="utf-8") as f:
-        for line in f:
-            if not line.startswith("| `vigil_"):
-                continue
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            labels = set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", cells[1])))
-            for name in re.findall(r"`(vigil_[a-z0-9_]+)`", cells[0]):
-                metrics[name] = labels
-    return metrics
 
 
 def github_anchor(heading):

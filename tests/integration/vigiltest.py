@@ -7,6 +7,7 @@ deadline (wait_for), never a bare sleep.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import urllib.request
 
 BUILD = os.path.abspath(os.environ.get("VIGIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build")))
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+METRICS_DOC = os.path.join(SOURCE, "docs/metrics.md")
 
 BINARIES = {
     "vigil-agent": "agent/vigil-agent",
@@ -51,6 +53,20 @@ def wait_for(pred, timeout, what, interval=0.02):
             raise AssertionError(f"timed out after {timeout}s waiting for {what}" +
                                  (f" (last error: {last_exc!r})" if last_exc else ""))
         time.sleep(interval)
+
+
+def documented_metrics():
+    """{name: set of labels} from the table of docs/metrics.md's exposition section."""
+    metrics = {}
+    with open(METRICS_DOC, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("| `vigil_"):
+                continue
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            labels = set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", cells[1])))
+            for name in re.findall(r"`(vigil_[a-z0-9_]+)`", cells[0]):
+                metrics[name] = labels
+    return metrics
 
 
 def free_port():
