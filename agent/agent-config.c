@@ -404,22 +404,19 @@ static int finish(AgentConfig *c, char **ret_error) {
         for (size_t i = 0; i < c->n_targets; i++) {
                 _cleanup_(freep) char *reason = NULL;
                 t = &c->targets[i];
-                bool derived = !t->timeout;
-                if (derived)
+                /* With no deadline set, name the setting the probe's own deadline follows. */
+                const char *key = "timeout";
+                if (!t->timeout) {
                         t->timeout = probe_default_timeout(t->ops, t->settings, c->timeout);
+                        key = t->ops->default_timeout_key ?: key;
+                }
                 usec_t to = t->timeout;
-                if (to >= c->interval && derived && t->ops->default_timeout_key)
-                        /* the user set no deadline: name what it follows */
-                        return fail(ret_error,
-                                "bad value for '%s' of %s %s: the probe's deadline that follows from it, "
-                                "%s, "
-                                "is not shorter than the interval (%s); lower it or lengthen the interval",
-                                t->ops->default_timeout_key, t->ops->name, t->target, FORMAT_DURATION(to),
-                                FORMAT_DURATION(c->interval));
                 if (to >= c->interval)
                         return fail(ret_error,
-                                "bad value for 'timeout' of %s %s: %s is not shorter than the interval (%s)",
-                                t->ops->name, t->target, FORMAT_DURATION(to), FORMAT_DURATION(c->interval));
+                                "bad value for '%s' of %s %s: the probe's deadline, %s, is not shorter than "
+                                "the interval (%s)",
+                                key, t->ops->name, t->target, FORMAT_DURATION(to),
+                                FORMAT_DURATION(c->interval));
                 r = probe_settings_check(t->ops, t->target, t->settings, &reason);
                 if (r < 0)
                         return r == -ENOMEM ? r
